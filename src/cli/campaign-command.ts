@@ -1,0 +1,216 @@
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { Campaign, type CampaignOptions, type CampaignResult, type CoverageFile } from '../engine/campaign.js';
+import type { StopRuleOptions } from '../engine/stop-rule.js';
+import { CorpusDir, loadCorpus } from '../corpus/corpus.js';
+import { greedyCover } from '../corpus/minimize.js';
+import { canonicalJson, inputId, LIFECYCLE, type CorpusEntry, type Input } from '../corpus/entry.js';
+import { ExitCode, usageError } from '../errors.js';
+import { emitDockerProfile, resolveRuntimeNeeds, type EmittedProfile } from '../profile/emit.js';
+import { createProgressReporter, progressLine } from '../report/progress.js';
+import { writeJsonAtomically } from '../util/atomic.js';
+import { formatDuration } from '../util/duration.js';
+import { strategiesFrom, straceFrom, targetSpecFrom, timingFrom, warner, type TargetCliOptions } from './common.js';
+
+export interface CampaignCliOptions extends TargetCliOptions {
+  out: string;
+  corpus?: string;
+  jobs: number;
+  seed: number;
+  time?: number;
+  maxExecs?: number;
+  untilStable?: number;
+  argFeatures: boolean;
+  runtime: string;
+  logInputs?: string;
+  resume: boolean;
+}
+
+export interface Summary {
+  command: string[];
+  reason: string;
+  elapsedMs: number;
+  executions: number;
+  execsPerSec: number;
+  epochs: number;
+  syscalls: number;
+  features: number;
+  corpus: number;
+  crashes: number;
+  hangs: number;
+  estimatedMissing: number;
+  discoveryProbability: number;
+  profile: string;
+  allowed: number;
+  allowedForRuntime: number;
+  runtime: string | null;
+  corpusDir: string;
+  outDir: string;
+  unexpressible: string[];
+  minimized?: { before: number; after: number };
+}
+
+/** fuzz and replay: run a campaign, then write coverage, profile and summary. */
+export async function runCampaignCommand(
+  command: string[],
+  o: CampaignCliOptions,
+  mode: { kind: 'fuzz' } | { kind: 'replay'; corpus: string; only: string[]; minimize: boolean },
+): Promise<number> {
+  const target = targetSpecFrom(command, o);
+  if (target.port !== 'auto' && o.jobs > 1) throw usageError('a fixed --port allows only --jobs 1', "use --port auto so that every instance gets its own port");
+  const strategies = strategiesFrom(o);
+  const stracePath = await straceFrom(o);
+  const outDir = path.resolve(o.out);
+  const reporter = createProgressReporter({ stream: process.stderr, quiet: o.quiet === true });
+  const warn = warner(o.quiet, () => reporter.clear());
+
+  const stop: StopRuleOptions = {};
+  if (o.maxExecs !== undefined) stop.maxExecs = o.maxExecs;
+  if (o.time !== undefined) stop.timeMs = o.time;
+  if (o.untilStable !== undefined) stop.untilStable = { patienceMs: o.untilStable };
+
+  let replayInputs: Input[] | undefined;
+  let replayEntries: CorpusEntry[] = [];
+  let corpusDir = path.resolve(o.corpus ?? path.join(outDir, 'corpus'));
+  if (mode.kind === 'replay') {
+    const { entries, problems } = await loadCorpus(path.resolve(mode.corpus));
+    for (const p of problems) warn(`skipping corpus file ${p.file}: ${p.reason} (left in place)`);
+    replayEntries = entries.filter((e) => e.strategy !== LIFECYCLE);
+    if (mode.only.length > 0) {
+      replayEntries = replayEntries.filter((e) => mode.only.some((id) => e.id.startsWith(id)));
+      if (replayEntries.length === 0) throw usageError(`--only ${mode.only.join(',')} matches no entry of ${mode.corpus}`);
+    }
+    replayInputs = replayEntries.map((e) => ({ strategy: e.strategy, data: e.input, parent: e.parent }));
+    // the replay's own findings go to a fresh corpus in --out
+    corpusDir = path.join(outDir, mode.minimize ? 'corpus.replay' : 'corpus');
+    if (path.resolve(mode.corpus) === corpusDir) throw usageError('replay --out must differ from the corpus it replays');
+  }
+
+  const options: CampaignOptions = {
+    target,
+    strategies,
+    jobs: mode.kind === 'replay' ? 1 : o.jobs,
+    seed: o.seed,
+    outDir,
+    corpusDir,
+    stop: mode.kind === 'replay' ? {} : stop,
+    arch: 'x86_64',
+    argFeatures: o.argFeatures,
+    stracePath,
+    ...timingFrom(o),
+    resume: mode.kind === 'fuzz' && o.resume,
+    warn,
+    onProgress: (p) => reporter.update(p),
+  };
+  if (replayInputs) options.replay = replayInputs;
+  if (mode.kind === 'replay' && mode.minimize) options.fullTrace = true;
+  if (o.logInputs) options.logInputs = path.resolve(o.logInputs);
+
+  const campaign = new Campaign(options);
+  let interrupts = 0;
+  const onSignal = () => {
+    interrupts += 1;
+    if (interrupts === 1) {
+      reporter.clear();
+      process.stderr.write('seccomplete: stopping: finishing the executions in flight, then saving (Ctrl-C again to kill the targets now)\n');
+      campaign.interrupt();
+    } else void campaign.kill();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let result: CampaignResult;
+  try {
+    result = await campaign.run();
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    reporter.clear();
+  }
+
+  let minimized: Summary['minimized'];
+  if (mode.kind === 'replay' && mode.minimize && result.perExecution) {
+    minimized = await writeMinimizedCorpus(replayEntries, result.perExecution, path.join(outDir, 'corpus'));
+    await rm(corpusDir, { recursive: true, force: true });
+    corpusDir = path.join(outDir, 'corpus');
+  }
+
+  const runtime = await resolveRuntimeNeeds(o.runtime, warn);
+  const profile = await emitDockerProfile(result.coverage.syscalls, 'x86_64', runtime, path.join(outDir, 'profile.json'));
+  for (const name of profile.unexpressible) warn(`syscall '${name}' has no number on x86_64 and cannot be put in the profile`);
+  const summary = summarize(result, result.coverage, profile, runtime ? `${runtime.runtime} ${runtime.version}` : null, corpusDir, outDir);
+  if (minimized) summary.minimized = minimized;
+  await writeJsonAtomically(path.join(outDir, 'summary.json'), summary);
+
+  if (o.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  else if (!o.quiet) {
+    process.stderr.write(`${progressLine(result.progress)}\n`);
+    process.stdout.write(`${summaryLine(summary)}\n`);
+  }
+  if (result.reason === 'interrupted') return ExitCode.interrupted;
+  return ExitCode.ok;
+}
+
+function summarize(
+  result: CampaignResult,
+  coverage: CoverageFile,
+  profile: EmittedProfile,
+  runtime: string | null,
+  corpusDir: string,
+  outDir: string,
+): Summary {
+  const p = result.progress;
+  return {
+    command: coverage.command,
+    reason: result.reason,
+    elapsedMs: Math.round(p.elapsedMs),
+    executions: p.executions,
+    execsPerSec: Math.round((p.executions / Math.max(p.elapsedMs, 1)) * 1000 * 10) / 10,
+    epochs: p.epochs,
+    syscalls: coverage.syscalls.length,
+    features: p.features,
+    corpus: p.corpus,
+    crashes: p.crashes,
+    hangs: p.hangs,
+    estimatedMissing: Math.round(p.saturation.estimatedMissing * 100) / 100,
+    discoveryProbability: p.saturation.discoveryProbability,
+    profile: profile.file,
+    allowed: profile.plan.allow.length,
+    allowedForRuntime: profile.runtimeSyscalls.length,
+    runtime,
+    corpusDir,
+    outDir,
+    unexpressible: profile.unexpressible,
+  };
+}
+
+export function summaryLine(s: Summary): string {
+  const why = s.reason === 'stable' ? 'stable' : s.reason === 'replayed' ? 'replayed' : `stopped (${s.reason})`;
+  return (
+    `${why} after ${formatDuration(s.elapsedMs)}: ${s.executions} execs, ${s.syscalls} syscalls, ${s.features} features, ` +
+    `corpus ${s.corpus}, ${s.crashes} crashes, ${s.hangs} hangs, est. missing ${s.estimatedMissing}; ` +
+    `profile allows ${s.allowed} (${s.allowedForRuntime} for ${s.runtime ?? 'no runtime'}) -> ${s.profile}`
+  );
+}
+
+/** Replays with full tracing gave every entry its whole feature set: keep a greedy cover. */
+async function writeMinimizedCorpus(
+  entries: CorpusEntry[],
+  perExecution: { input: Input; features: string[] }[],
+  dir: string,
+): Promise<{ before: number; after: number }> {
+  const featuresById = new Map<string, string[]>();
+  for (const ex of perExecution) {
+    if (ex.input.strategy === LIFECYCLE) continue;
+    featuresById.set(inputId(ex.input.strategy, ex.input.data), ex.features);
+  }
+  const items = entries.map((entry) => ({
+    item: entry,
+    features: featuresById.get(entry.id) ?? [],
+    size: canonicalJson(entry.input).length,
+  }));
+  const kept = greedyCover(items);
+  await mkdir(dir, { recursive: true });
+  const out = new CorpusDir(dir);
+  for (const k of kept) await out.save(k.item);
+  return { before: entries.length, after: kept.length };
+}

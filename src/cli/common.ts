@@ -1,0 +1,107 @@
+import { Command, Option } from 'commander';
+import path from 'node:path';
+import { usageError } from '../errors.js';
+import { assertCommandExists } from '../target/command.js';
+import { parseReadyOption, parseTemplateOption, type TargetSpec } from '../target/spec.js';
+import { parseDuration } from '../util/duration.js';
+import { checkStrace } from '../trace/strace.js';
+import { createStrategies, STRATEGY_NAMES } from '../../strategies/index.js';
+import type { Strategy } from '../strategy.js';
+
+/** Options every command that runs the target shares. */
+export interface TargetCliOptions {
+  port: string;
+  ready?: string;
+  readyTimeout: string;
+  template: string[];
+  env: string[];
+  strace: string;
+  settle: string;
+  execTimeout: string;
+  strategies: string;
+  seeds: string[];
+  json?: boolean;
+  quiet?: boolean;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function addTargetOptions(cmd: Command): Command {
+  return cmd
+    .option('--port <port>', "the target's port: a number, or 'auto' for a free port per instance (use {port} in the command)", 'auto')
+    .option('--ready <how>', "when the target is ready: 'port' (default with {port}), a /regex/ on its output, or a delay like 2s")
+    .option('--ready-timeout <duration>', 'give up when the target is not ready after this long', '30s')
+    .option('--template <src=dest>', 'render SRC with {port} and {workdir} into DEST inside each instance\'s workdir (repeatable)', collect, [])
+    .option('--env <key=value>', 'extra environment variable for the target (repeatable)', collect, [])
+    .option('--strategies <list>', `input channels, comma-separated (available: ${STRATEGY_NAMES.join(', ')})`, 'http')
+    .option('--seeds <dir>', 'more seed inputs for the strategies, one raw input per file (repeatable)', collect, [])
+    .option('--settle <duration>', 'an execution ends when the target made no traced syscall for this long and all its threads sleep', '10ms')
+    .option('--exec-timeout <duration>', 'a delivery that takes longer is recorded as a hang', '5s')
+    .option('--strace <path>', 'the strace binary', process.env.SECCOMPLETE_STRACE ?? 'strace')
+    .option('--json', 'print the result as JSON on stdout')
+    .option('-q, --quiet', 'no progress output');
+}
+
+export function durationOption(name: string, text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined) throw usageError(`${name} expects a duration like 500ms, 30s, 5m or 2h; got '${text}'`);
+  return ms;
+}
+
+export function positiveInt(name: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw usageError(`${name} expects a positive whole number; got '${text}'`);
+  return n;
+}
+
+export function targetSpecFrom(command: string[], o: TargetCliOptions): TargetSpec {
+  if (command.length === 0) throw usageError('no target command given', "put it after '--', e.g. seccomplete fuzz -- node server.js --port {port}");
+  assertCommandExists(command[0] as string);
+  let port: TargetSpec['port'];
+  if (o.port === 'auto') port = 'auto';
+  else {
+    const n = Number(o.port);
+    if (!Number.isInteger(n) || n < 1 || n > 65535) throw usageError(`--port expects 'auto' or a port number; got '${o.port}'`);
+    port = n;
+  }
+  const env: Record<string, string> = {};
+  for (const kv of o.env) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) throw usageError(`--env expects KEY=VALUE; got '${kv}'`);
+    env[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  const usesPort = command.some((a) => a.includes('{port}')) || o.template.length > 0 || port !== 'auto';
+  return {
+    command,
+    port,
+    ready: parseReadyOption(o.ready, usesPort),
+    readyTimeoutMs: durationOption('--ready-timeout', o.readyTimeout),
+    templates: o.template.map(parseTemplateOption).map((t) => ({ ...t, source: path.resolve(t.source) })),
+    env,
+  };
+}
+
+export function strategiesFrom(o: TargetCliOptions): Strategy[] {
+  const names = o.strategies.split(',').map((s) => s.trim()).filter(Boolean);
+  return createStrategies(names, { seedDirs: o.seeds.map((d) => path.resolve(d)) });
+}
+
+export async function straceFrom(o: TargetCliOptions): Promise<string> {
+  await checkStrace(o.strace);
+  return o.strace;
+}
+
+export function timingFrom(o: TargetCliOptions) {
+  const settleMs = durationOption('--settle', o.settle);
+  return { settleMs, maxSettleMs: Math.max(1000, settleMs * 20), execTimeoutMs: durationOption('--exec-timeout', o.execTimeout) };
+}
+
+export function warner(quiet: boolean | undefined, beforeWrite?: () => void) {
+  return (message: string) => {
+    if (quiet) return;
+    beforeWrite?.();
+    process.stderr.write(`seccomplete: warning: ${message}\n`);
+  };
+}
+
+export { Option };

@@ -1,0 +1,561 @@
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { appendFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import PQueue from 'p-queue';
+import { CoverageMap, type FeatureRecord } from '../coverage/map.js';
+import type { Observation } from '../coverage/observation.js';
+import type { Saturation } from '../coverage/saturation.js';
+import { CorpusDir } from '../corpus/corpus.js';
+import { ENTRY_FORMAT, CRASH_FORMAT, LIFECYCLE, inputId, type CorpusEntry, type Input } from '../corpus/entry.js';
+import { dataError, UserError } from '../errors.js';
+import type { Strategy } from '../strategy.js';
+import { MULTIPLEXER_SET } from '../syscalls/multiplexers.js';
+import type { Arch } from '../syscalls/table.js';
+import { TargetInstance } from '../target/instance.js';
+import type { TargetSpec } from '../target/spec.js';
+import type { TraceMode } from '../trace/strace.js';
+import { writeJsonAtomically } from '../util/atomic.js';
+import { createRng } from '../util/rng.js';
+import { Executor, type Execution } from './executor.js';
+import { Scheduler } from './scheduler.js';
+import { stopReason, type StopReason, type StopRuleOptions } from './stop-rule.js';
+
+export const COVERAGE_FORMAT = 'seccomplete-coverage/1';
+
+/** What `coverage.json` holds: enough to re-emit profiles and to resume. */
+export interface CoverageFile {
+  format: typeof COVERAGE_FORMAT;
+  arch: Arch;
+  argFeatures: boolean;
+  command: string[];
+  executions: number;
+  epochs: number;
+  elapsedMs: number;
+  syscalls: string[];
+  features: Record<string, FeatureRecord>;
+  strategies: { name: string; runs: number; finds: number }[];
+}
+
+export interface CampaignOptions {
+  target: TargetSpec;
+  strategies: Strategy[];
+  jobs: number;
+  seed: number;
+  outDir: string;
+  corpusDir: string;
+  stop: StopRuleOptions;
+  arch: Arch;
+  argFeatures: boolean;
+  stracePath: string;
+  settleMs: number;
+  maxSettleMs: number;
+  execTimeoutMs: number;
+  /** replay: run these inputs and nothing else */
+  replay?: Input[];
+  /** trace every syscall in every execution (minimisation needs full feature sets) */
+  fullTrace?: boolean;
+  /** resume from coverage.json in outDir when present */
+  resume: boolean;
+  /** write every input's id to this file (determinism checks, debugging) */
+  logInputs?: string;
+  /** called about every 250 ms with the current state */
+  onProgress?: (p: Progress) => void;
+  /** warnings (corrupt corpus entries...) */
+  warn: (message: string) => void;
+}
+
+export interface Progress {
+  elapsedMs: number;
+  executions: number;
+  execsPerSec: number;
+  features: number;
+  syscalls: number;
+  corpus: number;
+  crashes: number;
+  hangs: number;
+  epochs: number;
+  msSinceLastFind: number;
+  lastFind: string | undefined;
+  saturation: Saturation;
+}
+
+export interface CampaignResult {
+  reason: StopReason;
+  coverage: CoverageFile;
+  progress: Progress;
+  /** features of every execution, in order (only with fullTrace) */
+  perExecution?: { input: Input; features: string[] }[];
+  crashFiles: string[];
+}
+
+/** Epoch policy: restart into a narrower filter once this much tracing is wasted... */
+const RESTART_AFTER_REDUNDANT_EVENTS = 200;
+/** ...or this many executions ran with a stale filter... */
+const RESTART_AFTER_STALE_EXECS = 100;
+/** ...and in any case now and then, so that once-per-process paths are counted again. */
+const MAX_EPOCH_EXECS = 2000;
+/** A target that fails to start this many times in a row ends the run. */
+const MAX_START_FAILURES = 3;
+
+interface JobState {
+  executor: Executor;
+  excluded: Set<string>;
+  epochExecs: number;
+  epochRedundant: number;
+  lastExecution: Execution | undefined;
+  startFailures: number;
+}
+
+/**
+ * One fuzzing (or replay) campaign: the stage that ties executors, observers,
+ * feedback, corpus, scheduler and stop rule together.
+ */
+export class Campaign {
+  private coverage: CoverageMap;
+  private readonly corpus: CorpusDir;
+  private readonly scheduler: Scheduler;
+  private readonly strategyByName: Map<string, Strategy>;
+  private readonly entries = new Map<string, CorpusEntry>();
+  private readonly crashFiles: string[] = [];
+  private excludableNow = new Set<string>();
+  private jobs: JobState[] = [];
+  private execIndex = 0;
+  private epochs = 0;
+  private crashes = 0;
+  private hangs = 0;
+  private startedAt = 0;
+  private priorElapsedMs = 0;
+  private lastFindAt = 0;
+  private lastFind: string | undefined;
+  private stopping: StopReason | undefined;
+  private fatal: unknown;
+  private perExecution: { input: Input; features: string[] }[] = [];
+  private runDir = '';
+  private lastStatsAt = 0;
+  private lastStatsExecs = 0;
+  private speed = 0;
+
+  constructor(private readonly options: CampaignOptions) {
+    const traceAlways = options.argFeatures ? MULTIPLEXER_SET : new Set<string>();
+    this.coverage = new CoverageMap(traceAlways);
+    this.corpus = new CorpusDir(options.corpusDir);
+    this.scheduler = new Scheduler(createRng(options.seed), options.strategies);
+    this.strategyByName = new Map(options.strategies.map((s) => [s.name, s]));
+  }
+
+  /** Asks the campaign to stop after the executions in flight (Ctrl-C). */
+  interrupt(): void {
+    this.stopping ??= 'interrupted';
+  }
+
+  /** Ends every target at once (second Ctrl-C). */
+  async kill(): Promise<void> {
+    await Promise.all(this.jobs.map((j) => j.executor.instance.stop(0)));
+  }
+
+  async run(): Promise<CampaignResult> {
+    const o = this.options;
+    await mkdir(o.outDir, { recursive: true });
+    await this.corpus.open();
+    this.runDir = await mkdtemp(path.join(os.tmpdir(), 'seccomplete-'));
+    try {
+      await this.prepare();
+      this.startedAt = performance.now();
+      this.lastFindAt = this.startedAt;
+      this.jobs = Array.from({ length: o.jobs }, (_, slot) => this.newJob(slot));
+      await this.loop();
+      // Shutting every target down is the last execution of each epoch.
+      for (const job of this.jobs) await this.shutdown(job);
+      if (this.fatal) throw this.fatal;
+      const coverage = this.coverageFile();
+      await writeJsonAtomically(path.join(o.outDir, 'coverage.json'), coverage);
+      const result: CampaignResult = {
+        reason: this.stopping ?? 'replayed',
+        coverage,
+        progress: this.progress(),
+        crashFiles: this.crashFiles,
+      };
+      if (o.fullTrace) result.perExecution = this.perExecution;
+      return result;
+    } finally {
+      await Promise.all(this.jobs.map((j) => j.executor.instance.stop(0).catch(() => {})));
+      await this.corpus.close();
+      await rm(this.runDir, { recursive: true, force: true }).catch(() => {});
+    }
+  }
+
+  /** Loads what earlier runs left: coverage to resume from, corpus entries to build on. */
+  private async prepare(): Promise<void> {
+    const o = this.options;
+    if (o.replay) {
+      this.scheduler.enqueue(...o.replay);
+      return;
+    }
+    const { entries, problems } = await this.corpus.load();
+    for (const p of problems) o.warn(`skipping corpus file ${p.file}: ${p.reason} (left in place)`);
+    const resumed = o.resume ? await this.loadCoverage() : false;
+    for (const e of entries) {
+      this.entries.set(e.id, e);
+      if (resumed) this.scheduler.addEntry(e, 0);
+    }
+    if (!resumed) {
+      // A corpus without its coverage (a new --out, or an upgraded target): run every
+      // entry again, in the order they were found, before anything new.
+      this.scheduler.enqueue(
+        ...entries.filter((e) => e.strategy !== LIFECYCLE && this.strategyByName.has(e.strategy)).map((e) => ({ strategy: e.strategy, data: e.input, parent: e.parent })),
+      );
+    }
+    for (const s of o.strategies) this.scheduler.enqueue(...s.seeds().map((data) => ({ strategy: s.name, data, parent: null })));
+  }
+
+  private async loadCoverage(): Promise<boolean> {
+    const file = path.join(this.options.outDir, 'coverage.json');
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch {
+      return false;
+    }
+    let data: CoverageFile;
+    try {
+      data = parseCoverageFile(text);
+    } catch (err) {
+      throw dataError(`cannot resume from ${file}: ${(err as Error).message}`, 'move it away to start afresh');
+    }
+    if (data.command.join(' ') !== this.options.target.command.join(' ')) {
+      this.options.warn(`resuming ${file}, which was made for a different command: ${data.command.join(' ')}`);
+    }
+    this.coverage = CoverageMap.fromJSON(data, this.options.argFeatures ? MULTIPLEXER_SET : new Set());
+    this.priorElapsedMs = data.elapsedMs;
+    this.epochs = data.epochs;
+    this.execIndex = data.executions;
+    this.excludableNow = new Set(this.coverage.excludable());
+    return true;
+  }
+
+  private newJob(slot: number): JobState {
+    const o = this.options;
+    const instance = new TargetInstance(o.target, { runDir: this.runDir, slot, stracePath: o.stracePath, arch: o.arch });
+    const state: JobState = {
+      executor: undefined as unknown as Executor,
+      excluded: new Set(),
+      epochExecs: 0,
+      epochRedundant: 0,
+      lastExecution: undefined,
+      startFailures: 0,
+    };
+    state.executor = new Executor(slot, instance, this.strategyByName, {
+      features: { argFeatures: o.argFeatures, arch: o.arch },
+      settleMs: o.settleMs,
+      maxSettleMs: o.maxSettleMs,
+      execTimeoutMs: o.execTimeoutMs,
+      isRedundant: (name) => this.excludableNow.has(name) && !state.excluded.has(name),
+    });
+    return state;
+  }
+
+  private async loop(): Promise<void> {
+    const queue = new PQueue({ concurrency: this.options.jobs });
+    const idle = [...this.jobs];
+    let wake: (() => void) | undefined;
+    const progressTimer = setInterval(() => this.tick(), 250);
+    try {
+      for (;;) {
+        this.stopping ??= this.checkStop();
+        if (this.stopping) break;
+        if (idle.length === 0) {
+          await new Promise<void>((resolve) => (wake = resolve));
+          continue;
+        }
+        const job = idle.shift() as JobState;
+        if (!job.executor.alive) {
+          // Start (or restart) the target before choosing an input: the start-up may
+          // change what the scheduler knows.
+          queue.add(async () => {
+            try {
+              await this.startEpoch(job);
+            } catch (err) {
+              this.fail(err);
+            } finally {
+              idle.push(job);
+              wake?.();
+            }
+          });
+          continue;
+        }
+        const input = this.scheduler.next(this.execIndex, !this.options.replay);
+        if (!input) {
+          // replay: wait for the executions in flight, then we are done
+          await queue.onIdle();
+          if (this.scheduler.queued === 0) {
+            this.stopping ??= 'replayed';
+            break;
+          }
+          idle.push(job);
+          continue;
+        }
+        const index = this.execIndex++;
+        if (this.options.logInputs) appendFileSync(this.options.logInputs, `${index} ${inputId(input.strategy, input.data)}\n`);
+        queue.add(async () => {
+          try {
+            await this.step(job, input, index);
+          } catch (err) {
+            this.fail(err);
+          } finally {
+            idle.push(job);
+            wake?.();
+          }
+        });
+      }
+      await queue.onIdle();
+    } finally {
+      clearInterval(progressTimer);
+      this.tick(true);
+    }
+  }
+
+  private fail(err: unknown): void {
+    this.fatal ??= err;
+    this.stopping ??= 'error';
+  }
+
+  private checkStop(): StopReason | undefined {
+    return stopReason(this.options.stop, {
+      executions: this.coverage.executions,
+      elapsedMs: performance.now() - this.startedAt,
+      msSinceLastFind: performance.now() - this.lastFindAt,
+      saturation: this.coverage.saturation(),
+    });
+  }
+
+  private traceMode(): TraceMode {
+    if (this.options.fullTrace) return { kind: 'coverage', exclude: [] };
+    return { kind: 'coverage', exclude: [...this.excludableNow] };
+  }
+
+  private async startEpoch(job: JobState): Promise<void> {
+    const mode = this.traceMode();
+    job.excluded = new Set(mode.kind === 'coverage' ? mode.exclude : []);
+    job.epochExecs = 0;
+    job.epochRedundant = 0;
+    let ex: Execution;
+    try {
+      ex = await job.executor.startEpoch(mode, this.execIndex++);
+    } catch (err) {
+      job.startFailures += 1;
+      // The very first start failing is the user's problem (wrong command, port...);
+      // later ones, after the target crashed, get a few retries.
+      if (this.epochs === 0 || job.startFailures >= MAX_START_FAILURES || !(err instanceof UserError)) throw err;
+      this.options.warn(`restart failed (${job.startFailures}/${MAX_START_FAILURES}): ${(err as Error).message}`);
+      return;
+    }
+    job.startFailures = 0;
+    this.epochs += 1;
+    await this.record(job, ex);
+  }
+
+  private async shutdown(job: JobState): Promise<void> {
+    if (!job.executor.alive) return;
+    await this.creditLate(job);
+    const ex = await job.executor.stopEpoch(this.execIndex++);
+    await this.record(job, ex);
+  }
+
+  private async step(job: JobState, input: Input, index: number): Promise<void> {
+    await this.creditLate(job);
+    if (this.epochIsStale(job)) {
+      await this.shutdown(job);
+      await this.startEpoch(job);
+      if (!job.executor.alive) {
+        this.scheduler.enqueue(input);
+        return;
+      }
+    }
+    const ex = await job.executor.run(input, index);
+    job.epochExecs += 1;
+    job.epochRedundant += ex.observation.redundant;
+    await this.record(job, ex);
+    if (ex.outcome !== 'ok') await this.recordFailure(job, ex);
+  }
+
+  private epochIsStale(job: JobState): boolean {
+    if (this.options.fullTrace) return false;
+    if (job.epochExecs >= MAX_EPOCH_EXECS) return true;
+    let narrower = false;
+    for (const name of this.excludableNow) {
+      if (!job.excluded.has(name)) {
+        narrower = true;
+        break;
+      }
+    }
+    if (!narrower) return false;
+    return job.epochRedundant >= RESTART_AFTER_REDUNDANT_EVENTS || job.epochExecs >= RESTART_AFTER_STALE_EXECS;
+  }
+
+  /** Features that trickled in after an execution had closed belong to that execution. */
+  private async creditLate(job: JobState): Promise<void> {
+    const late = job.executor.takeLate();
+    const last = job.lastExecution;
+    if (late.isEmpty || !last) return;
+    const fresh = this.coverage.observeLate(late.features, this.execMeta(last));
+    if (fresh.length > 0) await this.saveFinding(last, fresh);
+  }
+
+  private execMeta(ex: Execution) {
+    return { index: ex.index, atMs: this.elapsedMs(), strategy: ex.input.strategy };
+  }
+
+  private async record(job: JobState, ex: Execution): Promise<void> {
+    job.lastExecution = ex;
+    const fresh = this.coverage.observe(ex.observation.features, this.execMeta(ex));
+    if (this.options.fullTrace) this.perExecution.push({ input: ex.input, features: [...ex.observation.features].sort() });
+    this.scheduler.reward(ex.input, fresh.length, ex.index);
+    if (fresh.length > 0) await this.saveFinding(ex, fresh);
+    this.refreshExcludable(ex.observation);
+  }
+
+  private refreshExcludable(obs: Observation): void {
+    // Only features of this execution can have crossed the threshold.
+    for (const f of obs.features) {
+      if (this.excludableNow.has(f)) continue;
+      if (this.coverage.isExcludable(f)) this.excludableNow.add(f);
+    }
+  }
+
+  private async saveFinding(ex: Execution, fresh: string[]): Promise<void> {
+    this.lastFindAt = performance.now();
+    this.lastFind = `${fresh.slice(0, 3).join(' ')}${fresh.length > 3 ? ` +${fresh.length - 3}` : ''}`;
+    const id = inputId(ex.input.strategy, ex.input.data);
+    const existing = this.entries.get(id);
+    const strategy = this.strategyByName.get(ex.input.strategy);
+    const entry: CorpusEntry = existing
+      ? { ...existing, found: [...new Set([...existing.found, ...fresh])].sort() }
+      : {
+          format: ENTRY_FORMAT,
+          id,
+          strategy: ex.input.strategy,
+          input: ex.input.data,
+          parent: ex.input.parent,
+          found: [...fresh].sort(),
+          origin: { exec: ex.index, epoch: ex.epoch, job: ex.job, time: new Date().toISOString(), elapsedMs: this.elapsedMs() },
+          signature: ex.signature,
+          describe: strategy ? strategy.describe(ex.input.data) : describeLifecycle(ex.input.data),
+        };
+    this.entries.set(id, entry);
+    this.coverage.setFirstEntry(fresh, id);
+    await this.corpus.save(entry);
+    this.scheduler.addEntry(entry, ex.index);
+  }
+
+  private async recordFailure(job: JobState, ex: Execution): Promise<void> {
+    if (ex.outcome === 'crash') this.crashes += 1;
+    else this.hangs += 1;
+    const strategy = this.strategyByName.get(ex.input.strategy);
+    const file = await this.corpus.saveCrash({
+      format: CRASH_FORMAT,
+      id: inputId(ex.input.strategy, ex.input.data),
+      kind: ex.outcome === 'crash' ? 'crash' : 'hang',
+      strategy: ex.input.strategy,
+      input: ex.input.data,
+      parent: ex.input.parent,
+      exit: ex.exit,
+      outputTail: ex.outputTail ?? job.executor.instance.outputTail(),
+      time: new Date().toISOString(),
+      describe: strategy ? strategy.describe(ex.input.data) : '',
+    });
+    this.crashFiles.push(file);
+    this.options.warn(`${ex.outcome} recorded in ${file}`);
+    // A hung target is ended; a crashed one is gone. Either way the next step restarts it.
+    if (ex.outcome === 'hang') await job.executor.instance.stop(500);
+  }
+
+  private elapsedMs(): number {
+    return this.priorElapsedMs + (this.startedAt ? performance.now() - this.startedAt : 0);
+  }
+
+  private progress(): Progress {
+    return {
+      elapsedMs: this.elapsedMs(),
+      executions: this.coverage.executions,
+      execsPerSec: this.speed,
+      features: this.coverage.size,
+      syscalls: this.coverage.syscalls().length,
+      corpus: this.entries.size,
+      crashes: this.crashes,
+      hangs: this.hangs,
+      epochs: this.epochs,
+      msSinceLastFind: performance.now() - this.lastFindAt,
+      lastFind: this.lastFind,
+      saturation: this.coverage.saturation(),
+    };
+  }
+
+  private tick(final = false): void {
+    const now = performance.now();
+    if (now - this.lastStatsAt >= 1000 || final) {
+      const dt = (now - this.lastStatsAt) / 1000;
+      if (this.lastStatsAt > 0 && dt > 0) this.speed = (this.coverage.executions - this.lastStatsExecs) / dt;
+      this.lastStatsAt = now;
+      this.lastStatsExecs = this.coverage.executions;
+      const p = this.progress();
+      const line = {
+        time: new Date().toISOString(),
+        elapsedMs: Math.round(p.elapsedMs),
+        executions: p.executions,
+        execsPerSec: Math.round(p.execsPerSec * 10) / 10,
+        features: p.features,
+        syscalls: p.syscalls,
+        corpus: p.corpus,
+        epochs: p.epochs,
+        crashes: p.crashes,
+        hangs: p.hangs,
+        q1: p.saturation.q1,
+        q2: p.saturation.q2,
+        estimatedMissing: Math.round(p.saturation.estimatedMissing * 100) / 100,
+        msSinceLastFind: Math.round(p.msSinceLastFind),
+      };
+      try {
+        appendFileSync(path.join(this.options.outDir, 'stats.jsonl'), `${JSON.stringify(line)}\n`);
+      } catch {
+        // stats are best effort; the corpus and coverage are not
+      }
+    }
+    this.options.onProgress?.(this.progress());
+  }
+
+  private coverageFile(): CoverageFile {
+    const json = this.coverage.toJSON();
+    return {
+      format: COVERAGE_FORMAT,
+      arch: this.options.arch,
+      argFeatures: this.options.argFeatures,
+      command: this.options.target.command,
+      executions: json.executions,
+      epochs: this.epochs,
+      elapsedMs: Math.round(this.elapsedMs()),
+      syscalls: this.coverage.syscalls(),
+      features: json.features,
+      strategies: this.scheduler.strategyStats(),
+    };
+  }
+}
+
+function describeLifecycle(data: unknown): string {
+  const event = (data as { event?: string } | null)?.event;
+  return `target ${event ?? 'lifecycle'}`;
+}
+
+export function parseCoverageFile(text: string): CoverageFile {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`invalid JSON: ${(err as Error).message}`);
+  }
+  const c = value as Partial<CoverageFile>;
+  if (!c || typeof c !== 'object' || c.format !== COVERAGE_FORMAT) throw new Error(`not a ${COVERAGE_FORMAT} file`);
+  if (typeof c.executions !== 'number' || !c.features || typeof c.features !== 'object') throw new Error('executions or features missing');
+  if (!Array.isArray(c.syscalls) || !Array.isArray(c.command)) throw new Error('syscalls or command missing');
+  return c as CoverageFile;
+}

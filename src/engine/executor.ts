@@ -1,0 +1,163 @@
+import { Observation, type FeatureOptions } from '../coverage/observation.js';
+import type { Input } from '../corpus/entry.js';
+import { LIFECYCLE } from '../corpus/entry.js';
+import type { Strategy } from '../strategy.js';
+import type { ExitInfo, TargetInstance } from '../target/instance.js';
+import type { TraceMode } from '../trace/strace.js';
+
+export type Outcome = 'ok' | 'crash' | 'hang';
+
+export interface Execution {
+  input: Input;
+  /** index of this execution in the run */
+  index: number;
+  job: number;
+  epoch: number;
+  observation: Observation;
+  signature: string;
+  outcome: Outcome;
+  exit?: ExitInfo;
+  outputTail?: string;
+  durationMs: number;
+}
+
+export interface ExecutorOptions {
+  features: FeatureOptions;
+  /** no trace event for this long (and every thread asleep) ends an execution */
+  settleMs: number;
+  /** an execution's quiet period is not awaited longer than this */
+  maxSettleMs: number;
+  /** a delivery that takes longer is a hang */
+  execTimeoutMs: number;
+  /** does a syscall no longer need tracing (it will be excluded at the next epoch)? */
+  isRedundant: (syscall: string) => boolean;
+}
+
+/**
+ * Delivers inputs to ONE live target instance and attributes to each input the
+ * syscalls made from the start of its delivery until the target is quiet again.
+ * One instance per job keeps the attribution exact.
+ */
+export class Executor {
+  private current: Observation;
+  /** the observation of the last execution opened (also when its start failed) */
+  lastObservation: Observation | undefined;
+  /** events that came while no execution was open: late work of the previous one */
+  private late: Observation;
+
+  constructor(
+    readonly job: number,
+    readonly instance: TargetInstance,
+    private readonly strategies: ReadonlyMap<string, Strategy>,
+    private readonly options: ExecutorOptions,
+  ) {
+    this.current = this.newObservation();
+    this.late = this.newObservation();
+    this.instance.onEvent = (ev) => this.current.add(ev);
+    this.close();
+  }
+
+  get alive(): boolean {
+    return this.instance.state === 'ready';
+  }
+
+  /** Starting the target is an execution of its own: its syscalls are coverage too. */
+  async startEpoch(mode: TraceMode, index: number): Promise<Execution> {
+    const obs = this.open();
+    const t0 = performance.now();
+    try {
+      await this.instance.start(mode);
+      await this.instance.waitQuiescent(this.options.settleMs, this.options.maxSettleMs);
+    } finally {
+      this.close();
+    }
+    return this.finish({ strategy: LIFECYCLE, data: { event: 'startup' }, parent: null }, index, obs, 'ready', t0);
+  }
+
+  /** Stopping the target (SIGTERM, then SIGKILL) is an execution too: shutdown paths need syscalls. */
+  async stopEpoch(index: number): Promise<Execution> {
+    const obs = this.open();
+    const t0 = performance.now();
+    try {
+      await this.instance.stop();
+    } finally {
+      this.close();
+    }
+    const ex = this.finish({ strategy: LIFECYCLE, data: { event: 'shutdown' }, parent: null }, index, obs, 'stopped', t0);
+    ex.outcome = 'ok';
+    return ex;
+  }
+
+  async run(input: Input, index: number): Promise<Execution> {
+    const strategy = this.strategies.get(input.strategy);
+    if (!strategy) throw new Error(`no strategy '${input.strategy}'`);
+    const obs = this.open();
+    const t0 = performance.now();
+    const abort = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      abort.abort();
+    }, this.options.execTimeoutMs);
+    let signature: string;
+    try {
+      const result = await strategy.deliver(input.data, {
+        endpoint: this.instance.endpoint,
+        timeoutMs: this.options.execTimeoutMs,
+        signal: abort.signal,
+      });
+      signature = result.transportError ? `error:${result.transportError}` : result.signature;
+    } catch (err) {
+      signature = `error:${(err as Error).message}`;
+    } finally {
+      clearTimeout(timer);
+    }
+    if (!timedOut) await this.instance.waitQuiescent(this.options.settleMs, this.options.maxSettleMs);
+    this.close();
+    const ex = this.finish(input, index, obs, signature, t0);
+    if (timedOut && ex.outcome === 'ok') ex.outcome = 'hang';
+    return ex;
+  }
+
+  /** Features that arrived between executions; the caller credits them to the previous one. */
+  takeLate(): Observation {
+    const late = this.late;
+    this.late = this.newObservation();
+    this.close();
+    return late;
+  }
+
+  private open(): Observation {
+    const obs = this.newObservation();
+    this.current = obs;
+    this.lastObservation = obs;
+    return obs;
+  }
+
+  private close(): void {
+    this.current = this.late;
+  }
+
+  private newObservation(): Observation {
+    return new Observation(this.options.features, this.options.isRedundant);
+  }
+
+  private finish(input: Input, index: number, observation: Observation, signature: string, t0: number): Execution {
+    const crashed = this.instance.crashed;
+    const ex: Execution = {
+      input,
+      index,
+      job: this.job,
+      epoch: this.instance.epoch,
+      observation,
+      signature,
+      outcome: crashed ? 'crash' : 'ok',
+      durationMs: performance.now() - t0,
+    };
+    if (crashed) {
+      ex.exit = this.instance.exit;
+      ex.outputTail = this.instance.outputTail();
+    }
+    return ex;
+  }
+}

@@ -1,0 +1,40 @@
+import type { Saturation } from '../coverage/saturation.js';
+
+export interface StopRuleOptions {
+  maxExecs?: number;
+  timeMs?: number;
+  /** stop at saturation: nothing new for the patience window and Chao2 says < 0.5 missing */
+  untilStable?: { patienceMs: number };
+}
+
+export interface RunState {
+  executions: number;
+  elapsedMs: number;
+  msSinceLastFind: number;
+  saturation: Saturation;
+}
+
+export type StopReason = 'stable' | 'max-execs' | 'time' | 'interrupted' | 'replayed' | 'error';
+
+/** Missing-feature estimate under which the run counts as saturated. */
+export const STABLE_MISSING = 0.5;
+/** Good–Turing chance of a new feature in the next execution that counts as tiny. */
+export const STABLE_DISCOVERY_PROBABILITY = 0.01;
+/** Below this many executions the estimators say nothing useful. */
+export const STABLE_MIN_EXECS = 100;
+
+export function isStable(state: RunState, patienceMs: number): boolean {
+  return (
+    state.executions >= STABLE_MIN_EXECS &&
+    state.msSinceLastFind >= patienceMs &&
+    state.saturation.estimatedMissing < STABLE_MISSING &&
+    state.saturation.discoveryProbability < STABLE_DISCOVERY_PROBABILITY
+  );
+}
+
+export function stopReason(options: StopRuleOptions, state: RunState): StopReason | undefined {
+  if (options.maxExecs !== undefined && state.executions >= options.maxExecs) return 'max-execs';
+  if (options.timeMs !== undefined && state.elapsedMs >= options.timeMs) return 'time';
+  if (options.untilStable && isStable(state, options.untilStable.patienceMs)) return 'stable';
+  return undefined;
+}

@@ -1,0 +1,76 @@
+import { usageError } from '../errors.js';
+
+/** How to tell that a freshly started target is ready for inputs. */
+export type ReadySpec =
+  | { kind: 'port' } // the instance's {port} accepts TCP connections
+  | { kind: 'log'; pattern: RegExp } // a line of the target's stdout/stderr matches
+  | { kind: 'delay'; ms: number }; // nothing to watch: wait a fixed time
+
+/** A file rendered with the placeholders into each instance's own workdir. */
+export interface TemplateSpec {
+  source: string;
+  /** path relative to the instance's workdir */
+  destination: string;
+}
+
+/** Everything needed to start one more instance of a server target. */
+export interface TargetSpec {
+  /** argv with placeholders, e.g. ['node', 'server.mjs', '--port', '{port}'] */
+  command: string[];
+  /** 'auto': every instance gets a free port; a number: a fixed port (then --jobs must be 1) */
+  port: 'auto' | number;
+  ready: ReadySpec;
+  readyTimeoutMs: number;
+  templates: TemplateSpec[];
+  /** extra environment for the target */
+  env: Record<string, string>;
+}
+
+/** Per-instance values substituted for `{port}` and `{workdir}`. */
+export interface Placeholders {
+  port: number;
+  workdir: string;
+}
+
+const PLACEHOLDER = /\{(port|workdir)\}/g;
+
+export function renderPlaceholders(text: string, values: Placeholders): string {
+  return text.replace(PLACEHOLDER, (_, name: 'port' | 'workdir') => String(values[name]));
+}
+
+export function usesPlaceholder(spec: TargetSpec, name: 'port' | 'workdir'): boolean {
+  return spec.command.some((arg) => arg.includes(`{${name}}`));
+}
+
+/** `--template SRC=DEST`: DEST must stay inside the workdir. */
+export function parseTemplateOption(text: string): TemplateSpec {
+  const eq = text.indexOf('=');
+  if (eq <= 0 || eq === text.length - 1) {
+    throw usageError(`--template expects SRC=DEST, got '${text}'`, 'e.g. --template examples/nginx/nginx.conf=nginx.conf');
+  }
+  const source = text.slice(0, eq);
+  const destination = text.slice(eq + 1);
+  if (destination.startsWith('/') || destination.split('/').includes('..')) {
+    throw usageError(`--template destination '${destination}' must be a relative path inside the instance's workdir`);
+  }
+  return { source, destination };
+}
+
+/** `--ready port`, `--ready /regex/`, `--ready 2s`. */
+export function parseReadyOption(text: string | undefined, hasPort: boolean): ReadySpec {
+  if (text === undefined) {
+    return hasPort ? { kind: 'port' } : { kind: 'delay', ms: 1000 };
+  }
+  if (text === 'port') return { kind: 'port' };
+  const slash = /^\/(.*)\/([a-z]*)$/s.exec(text);
+  if (slash) {
+    try {
+      return { kind: 'log', pattern: new RegExp(slash[1] ?? '', slash[2]) };
+    } catch (err) {
+      throw usageError(`--ready: invalid regular expression ${text}: ${(err as Error).message}`);
+    }
+  }
+  const delay = /^(\d+)(ms|s)$/.exec(text);
+  if (delay) return { kind: 'delay', ms: Number(delay[1]) * (delay[2] === 's' ? 1000 : 1) };
+  throw usageError(`--ready expects 'port', a /regex/ matched against the target's output, or a delay like 2s; got '${text}'`);
+}

@@ -1,0 +1,205 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Observation } from '../coverage/observation.js';
+import { loadCorpus } from '../corpus/corpus.js';
+import { LIFECYCLE, type CorpusEntry, type Input } from '../corpus/entry.js';
+import { Executor, type Execution } from '../engine/executor.js';
+import { dataError, UserError } from '../errors.js';
+import { allowedNames, errnoRules, parseDockerProfile } from '../profile/docker.js';
+import type { Strategy } from '../strategy.js';
+import type { Arch } from '../syscalls/table.js';
+import { TargetInstance } from '../target/instance.js';
+import type { TargetSpec } from '../target/spec.js';
+import type { TraceMode } from '../trace/strace.js';
+
+export interface VerifyOptions {
+  target: TargetSpec;
+  strategies: Strategy[];
+  profilePath: string;
+  corpusDir: string;
+  stracePath: string;
+  arch: Arch;
+  settleMs: number;
+  maxSettleMs: number;
+  execTimeoutMs: number;
+  warn: (message: string) => void;
+  onProgress?: (done: number, total: number, phase: 'unconfined' | 'confined') => void;
+}
+
+/** Where a denial happened: an input of the corpus, or the target's own start-up/shutdown. */
+export interface DenialSite {
+  entry: string | null;
+  phase: 'startup' | 'input' | 'shutdown';
+  describe: string;
+}
+
+export interface DenialReport {
+  syscall: string;
+  errno: string;
+  count: number;
+  first: DenialSite;
+}
+
+export interface BehaviourDifference {
+  entry: string;
+  describe: string;
+  unconfined: string;
+  confined: string;
+}
+
+export interface VerifyReport {
+  profile: string;
+  corpus: string;
+  inputs: number;
+  allowed: number;
+  denials: DenialReport[];
+  differences: BehaviourDifference[];
+  /** true when no syscall was denied and every input got the same answer */
+  passed: boolean;
+}
+
+/**
+ * Replays a corpus twice: unconfined, then with the profile enforced by strace
+ * (every syscall outside the allow-list fails with the profile's errno, allowed
+ * calls run untraced thanks to --seccomp-bpf). Reports each denied syscall with the
+ * input that hit it first, and each input whose answer changed.
+ */
+export async function verifyProfile(o: VerifyOptions): Promise<VerifyReport> {
+  let text: string;
+  try {
+    text = await readFile(o.profilePath, 'utf8');
+  } catch (err) {
+    throw dataError(`cannot read profile '${o.profilePath}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const profile = parseDockerProfile(text, o.profilePath);
+  if (profile.defaultAction === 'SCMP_ACT_ALLOW' || profile.defaultAction === 'SCMP_ACT_LOG') {
+    throw dataError(`${o.profilePath}: default action ${profile.defaultAction} is an allow-by-default profile; verify checks deny-by-default profiles`);
+  }
+  const allow = allowedNames(profile);
+  const errno = errnoRules(profile).map((r) => ({ name: r.name, errno: r.errnoRet }));
+  const defaultErrno = profile.defaultErrnoRet ?? 1;
+
+  const { entries, problems } = await loadCorpus(o.corpusDir);
+  for (const p of problems) o.warn(`skipping corpus file ${p.file}: ${p.reason} (left in place)`);
+  const strategies = new Map(o.strategies.map((s) => [s.name, s]));
+  const inputs = entries.filter((e) => e.strategy !== LIFECYCLE);
+  for (const e of inputs) {
+    if (!strategies.has(e.strategy)) throw dataError(`corpus entry ${e.id.slice(0, 12)} uses strategy '${e.strategy}', which is not enabled`);
+  }
+
+  const runDir = await mkdtemp(path.join(os.tmpdir(), 'seccomplete-verify-'));
+  try {
+    const unconfined = await replay(o, strategies, inputs, { kind: 'none' }, runDir, 'unconfined');
+    const confined = await replay(o, strategies, inputs, { kind: 'enforce', allow, errno, defaultErrno }, runDir, 'confined');
+
+    const denials = new Map<string, DenialReport>();
+    for (const run of confined.executions) {
+      for (const d of run.observation.denied) {
+        const key = d.syscall;
+        const existing = denials.get(key);
+        if (existing) existing.count += 1;
+        else denials.set(key, { syscall: d.syscall, errno: d.errno, count: 1, first: siteOf(run.execution, run.entry) });
+      }
+    }
+    const differences: BehaviourDifference[] = [];
+    inputs.forEach((entry, i) => {
+      const a = unconfined.signatures[i];
+      const b = confined.signatures[i];
+      if (a !== b) differences.push({ entry: entry.id, describe: entry.describe, unconfined: a ?? 'not run', confined: b ?? 'not run' });
+    });
+    const list = [...denials.values()].sort((x, y) => x.syscall.localeCompare(y.syscall));
+    return {
+      profile: o.profilePath,
+      corpus: o.corpusDir,
+      inputs: inputs.length,
+      allowed: allow.length,
+      denials: list,
+      differences,
+      passed: list.length === 0 && differences.length === 0,
+    };
+  } finally {
+    await rm(runDir, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+function siteOf(ex: Execution | undefined, entry: CorpusEntry | undefined): DenialSite {
+  if (!ex || ex.input.strategy === LIFECYCLE) {
+    const event = (ex?.input.data as { event?: string } | undefined)?.event === 'shutdown' ? 'shutdown' : 'startup';
+    return { entry: null, phase: event, describe: `target ${event}` };
+  }
+  return { entry: entry?.id ?? null, phase: 'input', describe: entry?.describe ?? '' };
+}
+
+interface ReplayRun {
+  executions: { execution: Execution | undefined; entry: CorpusEntry | undefined; observation: Observation }[];
+  signatures: string[];
+}
+
+/** Runs every input once on one instance, restarting the target when it dies. */
+async function replay(
+  o: VerifyOptions,
+  strategies: Map<string, Strategy>,
+  inputs: CorpusEntry[],
+  mode: TraceMode,
+  runDir: string,
+  phase: 'unconfined' | 'confined',
+): Promise<ReplayRun> {
+  const instance = new TargetInstance(o.target, { runDir, slot: phase === 'unconfined' ? 0 : 1, stracePath: o.stracePath, arch: o.arch });
+  const executor = new Executor(0, instance, strategies, {
+    features: { argFeatures: false, arch: o.arch },
+    settleMs: o.settleMs,
+    maxSettleMs: o.maxSettleMs,
+    execTimeoutMs: o.execTimeoutMs,
+    isRedundant: () => false,
+  });
+  const run: ReplayRun = { executions: [], signatures: [] };
+  let index = 0;
+  let previous: ReplayRun['executions'][number] | undefined;
+  const start = async () => {
+    try {
+      const ex = await executor.startEpoch(mode, index++);
+      run.executions.push({ execution: ex, entry: undefined, observation: ex.observation });
+    } catch (err) {
+      // Under the profile the target may not even start: that is a finding, not an error.
+      const obs = executor.takeLate();
+      const startObs = executor.lastObservation ?? obs;
+      if (phase === 'confined' && startObs.denied.length > 0) {
+        run.executions.push({ execution: undefined, entry: undefined, observation: startObs });
+        return false;
+      }
+      throw err instanceof UserError ? err : new UserError(String(err), 3);
+    }
+    return true;
+  };
+  try {
+    if (!(await start())) {
+      run.signatures = inputs.map(() => 'target did not start');
+      return run;
+    }
+    for (const [i, entry] of inputs.entries()) {
+      if (!executor.alive && !(await start())) {
+        run.signatures.push('target did not start');
+        continue;
+      }
+      const late = executor.takeLate();
+      if (previous && late.denied.length > 0) previous.observation.denied.push(...late.denied);
+      const input: Input = { strategy: entry.strategy, data: entry.input, parent: entry.parent };
+      const ex = await executor.run(input, index++);
+      previous = { execution: ex, entry, observation: ex.observation };
+      run.executions.push(previous);
+      run.signatures.push(ex.outcome === 'ok' ? ex.signature : `${ex.signature} (${ex.outcome})`);
+      if (ex.outcome === 'hang') await instance.stop(500);
+      o.onProgress?.(i + 1, inputs.length, phase);
+    }
+    if (executor.alive) {
+      const ex = await executor.stopEpoch(index++);
+      run.executions.push({ execution: ex, entry: undefined, observation: ex.observation });
+    }
+    return run;
+  } finally {
+    await instance.stop(0).catch(() => {});
+  }
+}
+
+export { Observation };
