@@ -9,7 +9,7 @@
 import http from 'node:http';
 import os from 'node:os';
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync } from 'node:fs';
 import { open, opendir, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { extname, join } from 'node:path';
@@ -49,26 +49,18 @@ function send(res, status, body, headers = {}) {
 
 const escapeHtml = (s) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-// Streams a file; If-None-Match answers 304 from the stat alone, HEAD never opens the file.
-async function sendFile(req, res, path, info) {
-  const etag = `"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
-  if (req.headers['if-none-match'] === etag) return void res.writeHead(304, { ETag: etag }).end();
-  const type = TYPES[extname(path)] ?? 'application/octet-stream';
-  res.writeHead(200, { 'Content-Type': type, 'Content-Length': info.size, ETag: etag });
-  if (req.method === 'HEAD') return void res.end();
-  await pipeline(createReadStream(path), res);
-}
-
-async function servePublic(req, res, name) {
-  const path = join(PUBLIC, name);
-  await sendFile(req, res, path, await stat(path));
-}
-
-// Uploaded files shadow shipped ones of the same name.
-async function findFile(name) {
-  for (const dir of [UPLOADS, PUBLIC]) {
+// Uploaded files shadow shipped ones. If-None-Match answers 304 from the stat alone;
+// HEAD never opens the file.
+async function serveFile(req, res, name, dirs = [UPLOADS, PUBLIC]) {
+  for (const dir of dirs) {
     const info = await stat(join(dir, name)).catch(() => undefined);
-    if (info?.isFile()) return { path: join(dir, name), info };
+    if (!info?.isFile()) continue;
+    const etag = `"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
+    if (req.headers['if-none-match'] === etag) return void res.writeHead(304, { ETag: etag }).end();
+    const type = TYPES[extname(name)] ?? 'application/octet-stream';
+    res.writeHead(200, { 'Content-Type': type, 'Content-Length': info.size, ETag: etag });
+    if (req.method === 'HEAD') return void res.end();
+    return pipeline(createReadStream(join(dir, name)), res);
   }
   throw new HttpError(404);
 }
@@ -100,8 +92,9 @@ async function readBody(req, limit) {
 // write + fsync + rename: a reader of uploads/ never sees a half-written file.
 async function upload(req, res) {
   const body = await readBody(req, MAX_UPLOAD);
-  const name = `upload-${randomBytes(6).toString('hex')}.bin`;
-  const tmp = join(ROOT, `.${name}.tmp`);
+  // Named by content, so that replaying the same inputs recreates the same files.
+  const name = `upload-${createHash('sha256').update(body).digest('hex').slice(0, 12)}.bin`;
+  const tmp = join(ROOT, `.${name}.${randomBytes(4).toString('hex')}.tmp`);
   const file = await open(tmp, 'wx');
   try {
     await file.writeFile(body);
@@ -140,8 +133,8 @@ async function report(req, res) {
 }
 
 const routes = {
-  '/': { GET: (req, res) => servePublic(req, res, 'index.html') },
-  '/about': { GET: (req, res) => servePublic(req, res, 'about.html') },
+  '/': { GET: (req, res) => serveFile(req, res, 'index.html', [PUBLIC]) },
+  '/about': { GET: (req, res) => serveFile(req, res, 'about.html', [PUBLIC]) },
   '/files/': { GET: listFiles },
   '/upload': { POST: upload },
   '/tools/uptime': { GET: uptime },
@@ -153,11 +146,8 @@ function route(pathname) {
   if (!pathname.startsWith('/files/')) return undefined;
   const name = decodeURIComponent(pathname.slice('/files/'.length)); // a URIError becomes a 400
   if (name === '.' || name === '..' || /[/\\\0]/.test(name)) throw new HttpError(400, 'bad file name');
-  const get = async (req, res) => {
-    const { path, info } = await findFile(name);
-    await sendFile(req, res, path, info);
-  };
-  return { pattern: '/files/NAME', handlers: { GET: get, DELETE: (req, res) => deleteUpload(req, res, name) } };
+  const handlers = { GET: (req, res) => serveFile(req, res, name), DELETE: (req, res) => deleteUpload(req, res, name) };
+  return { pattern: '/files/NAME', handlers };
 }
 
 const server = http.createServer(async (req, res) => {
@@ -171,6 +161,7 @@ const server = http.createServer(async (req, res) => {
     hits[pattern] = (hits[pattern] ?? 0) + 1;
     await handler(req, res);
   } catch (err) {
+    if (res.destroyed) return; // the client went away mid-request: nobody to answer
     const status = err instanceof HttpError ? err.status : err instanceof URIError ? 400 : 500;
     if (status === 500) console.error(err);
     if (res.headersSent) return void res.destroy(); // mid-stream: the client sees the connection drop

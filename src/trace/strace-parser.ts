@@ -4,7 +4,8 @@ import type { ExitEvent, ResumedEvent, SignalEvent, SyscallEvent, TraceEvent } f
  * Parser for the text strace 6.1 writes with `strace -f -o FILE` (lines start with
  * `PID  `), with `-ff` (no pid: pid 0) and on stderr (`[pid  PID] `). Timestamps
  * (`-t`, `-tt`, `-ttt`, `-r`), `-i` addresses, `-T` durations and `-y` fd
- * decorations are tolerated. One pass over each line, no backtracking regexes.
+ * decorations are tolerated. One pass over each line with charCodeAt; the few regexes
+ * are anchored and linear.
  */
 
 /** What follows ` = ` on a finished call. */
@@ -52,6 +53,7 @@ const enum Ch {
   Tab = 9,
   Space = 32,
   Quote = 34,
+  Plus = 43,
   ParenOpen = 40,
   ParenClose = 41,
   Star = 42,
@@ -84,8 +86,8 @@ const isErrnoChar = (c: number) => isUpper(c) || isDigit(c) || c === Ch.Undersco
 const isNameChar = (c: number) =>
   (c >= Ch.LowerA && c <= Ch.LowerZ) || isUpper(c) || isDigit(c) || c === Ch.Underscore;
 
-function skipSpaces(s: string, i: number, end = s.length): number {
-  while (i < end && (s.charCodeAt(i) === Ch.Space || s.charCodeAt(i) === Ch.Tab)) i++;
+function skipSpaces(s: string, i: number): number {
+  while (i < s.length && (s.charCodeAt(i) === Ch.Space || s.charCodeAt(i) === Ch.Tab)) i++;
   return i;
 }
 
@@ -106,7 +108,7 @@ export function parseStraceLine(raw: string): StraceLine | undefined {
   if (!leader) return undefined;
   const { pid, body } = leader;
   const c = line.charCodeAt(body);
-  if (c === 43 /* + */) return line.startsWith('+++ ', body) ? parseExit(line, body, pid) : undefined;
+  if (c === Ch.Plus) return line.startsWith('+++ ', body) ? parseExit(line, body, pid) : undefined;
   if (c === Ch.Minus) return line.startsWith('--- ', body) ? parseSignal(line, body, pid) : undefined;
   if (c === Ch.Lt) return line.startsWith('<... ', body) ? parseResumed(line, body, pid) : undefined;
   return parseCall(line, body, pid);

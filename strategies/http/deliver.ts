@@ -33,6 +33,7 @@ export function deliverHttp(input: HttpInput, ctx: DeliveryContext): Promise<Htt
     const socket = net.connect({ host: ctx.endpoint.host, port: ctx.endpoint.port });
     socket.setNoDelay(true);
     let next = 0;
+    let answered = 0;
     let connected = false;
     let finished = false;
     let garbageTimer: NodeJS.Timeout | undefined;
@@ -49,7 +50,8 @@ export function deliverHttp(input: HttpInput, ctx: DeliveryContext): Promise<Htt
       if (transportError !== undefined) result.transportError = transportError;
       resolve(result);
     };
-    const unanswered = () => next < requests.length || reader.isPartial;
+    // after garbage the server's close says nothing new: `garbage` alone stays stable
+    const closedEarly = () => (!reader.isGarbage && answered < requests.length ? 'close' : undefined);
 
     const sendNext = () => {
       const request = requests[next];
@@ -64,6 +66,7 @@ export function deliverHttp(input: HttpInput, ctx: DeliveryContext): Promise<Htt
       exchanges.push({ request: requests[next - 1]!, response });
       tokens.push(String(response.status));
       if (response.status < 200 && response.status !== 101) return; // interim: the real answer follows
+      answered += 1;
       // Stop rather than race the server's close with our next write (that race ends in
       // either `close` or `reset`, and the signature must not depend on timing).
       if (response.closesConnection) return finish(next < requests.length ? 'close' : undefined);
@@ -89,12 +92,12 @@ export function deliverHttp(input: HttpInput, ctx: DeliveryContext): Promise<Htt
     socket.on('data', onData);
     socket.on('end', () => {
       for (const response of reader.end()) onResponse(response);
-      if (!finished) finish(!reader.isGarbage && unanswered() ? 'close' : undefined);
+      finish(closedEarly());
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
       if (!connected) return finish('refused', `cannot connect to ${ctx.endpoint.host}:${ctx.endpoint.port}: ${err.message}`);
       finish(err.code === 'ECONNRESET' || err.code === 'EPIPE' ? 'reset' : `error:${err.code ?? 'unknown'}`);
     });
-    socket.on('close', () => finish(unanswered() ? 'close' : undefined));
+    socket.on('close', () => finish(closedEarly()));
   });
 }

@@ -33,7 +33,8 @@ const HTTP_PREFIX = Buffer.from('HTTP/');
 export class ResponseReader {
   private buffer: Buffer = Buffer.alloc(0);
   private state: State = { kind: 'head' };
-  private method = 'GET';
+  /** methods of the requests not yet answered, oldest first */
+  private readonly methods: string[] = [];
   private current: Omit<HttpResponse, 'body' | 'bodyBytes'> | undefined;
   private bodyParts: Buffer[] = [];
   private kept = 0;
@@ -41,9 +42,9 @@ export class ResponseReader {
 
   constructor(private readonly maxBodyBytes = 256 * 1024) {}
 
-  /** The method of the request being answered next: a response to HEAD has no body. */
+  /** Announces a request sent, by its method: a response to HEAD has no body. */
   expect(method: string): void {
-    this.method = method;
+    this.methods.push(method);
   }
 
   /** The bytes stopped looking like HTTP; nothing more will be parsed. */
@@ -152,7 +153,7 @@ export class ResponseReader {
 
     const transferCodings = all('transfer-encoding').join(',').toLowerCase().split(',').map((t) => t.trim());
     const lengths = [...new Set(all('content-length').flatMap((v) => v.split(',').map((t) => t.trim())))];
-    if ((status >= 100 && status < 200 && status !== 101) || status === 204 || status === 304 || this.method === 'HEAD') {
+    if ((status >= 100 && status < 200 && status !== 101) || status === 204 || status === 304 || this.methods[0] === 'HEAD') {
       done.push(this.complete()!);
     } else if (status === 101) {
       // the connection now speaks another protocol: nothing after this is HTTP
@@ -206,6 +207,7 @@ export class ResponseReader {
     if (!head) return undefined;
     this.current = undefined;
     if (this.state.kind !== 'garbage') this.state = { kind: 'head' };
+    if (head.status >= 200 || head.status === 101) this.methods.shift(); // interim responses answer nothing yet
     return { ...head, body: Buffer.concat(this.bodyParts), bodyBytes: this.bodyBytes };
   }
 
