@@ -7,7 +7,7 @@ import { greedyCover } from '../corpus/minimize.js';
 import { canonicalJson, inputId, LIFECYCLE, type CorpusEntry, type Input } from '../corpus/entry.js';
 import { ExitCode, usageError } from '../errors.js';
 import { emitDockerProfile, resolveRuntimeNeeds, type EmittedProfile } from '../profile/emit.js';
-import { createProgressReporter, progressLine } from '../report/progress.js';
+import { createProgressReporter } from '../report/progress.js';
 import { writeJsonAtomically } from '../util/atomic.js';
 import { formatDuration } from '../util/duration.js';
 import { strategiesFrom, straceFrom, targetSpecFrom, timingFrom, warner, type TargetCliOptions } from './common.js';
@@ -142,10 +142,7 @@ export async function runCampaignCommand(
   await writeJsonAtomically(path.join(outDir, 'summary.json'), summary);
 
   if (o.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-  else if (!o.quiet) {
-    process.stderr.write(`${progressLine(result.progress)}\n`);
-    process.stdout.write(`${summaryLine(summary)}\n`);
-  }
+  else if (!o.quiet) process.stdout.write(`${summaryLine(summary)}\n`);
   if (result.reason === 'interrupted') return ExitCode.interrupted;
   return ExitCode.ok;
 }

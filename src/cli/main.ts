@@ -76,7 +76,6 @@ export function buildProgram(): Command {
       'stop when nothing new came for PATIENCE (default 20s) and the Chao2 estimate of missed features is below 0.5',
     )
     .option('--no-resume', 'ignore coverage.json in --out and start afresh (the corpus is still replayed)')
-    .passThroughOptions()
     .addHelpText('after', EXAMPLES_FUZZ)
     .action(async (command: string[], opts: CampaignCliOptions & { untilStable?: string | true }) => {
       const untilStable = opts.untilStable === undefined ? undefined : opts.untilStable === true ? 20_000 : durationArg(opts.untilStable);
@@ -96,7 +95,6 @@ export function buildProgram(): Command {
   )
     .option('--only <ids>', 'replay only entries whose id starts with one of these (comma-separated)')
     .option('--minimize', 'trace every syscall of every entry and keep the smallest set of entries that covers all features (greedy set cover) in <out>/corpus')
-    .passThroughOptions()
     .action(async (corpus: string, command: string[], opts: CampaignCliOptions & { only?: string; minimize?: boolean }) => {
       const only = opts.only ? opts.only.split(',').map((s) => s.trim()).filter(Boolean) : [];
       const code = await runCampaignCommand(
@@ -115,7 +113,6 @@ export function buildProgram(): Command {
   )
     .requiredOption('--profile <file>', 'Docker/Podman seccomp profile to check')
     .requiredOption('--corpus <dir>', 'corpus to replay')
-    .passThroughOptions()
     .addHelpText('after', '\nExit codes: 0 the profile holds, 1 denials or changed answers, 2 usage, 3 target, 4 environment, 5 bad profile or corpus.')
     .action(async (command: string[], opts: TargetCliOptions & { profile: string; corpus: string }) => {
       const target = targetSpecFrom(command, opts);

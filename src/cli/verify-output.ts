@@ -11,6 +11,9 @@ export function printVerifyReport(report: VerifyReport, json: boolean): void {
     const where = d.first.phase === 'input' ? `input ${d.first.entry?.slice(0, 12)} (${d.first.describe})` : d.first.describe;
     out.push(`  DENIED ${d.syscall} (${d.errno}) x${d.count}, first by ${where}`);
   }
+  for (const d of report.answeredByRule) {
+    out.push(`  answered ${d.syscall} with ${d.errno} x${d.count} by the profile's rule (intended), first by ${d.first.describe}`);
+  }
   for (const d of report.differences) {
     out.push(`  CHANGED input ${d.entry.slice(0, 12)} (${d.describe}): unconfined '${d.unconfined}', confined '${d.confined}'`);
   }

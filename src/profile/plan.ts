@@ -1,6 +1,6 @@
 import { dataError } from '../errors.js';
 import type { RuntimeNeeds } from './runtime-needs.js';
-import { isKnownX86_64Syscall } from './syscall-names.js';
+import { isKnownSyscall } from '../syscalls/table.js';
 
 /**
  * The single source of truth of what a profile allows. Every emitter (Docker, OCI,
@@ -92,7 +92,7 @@ export function allowedByOrigin(plan: ProfilePlan, origin?: AllowOrigin): string
 }
 
 function rejectUnknownNames(what: string, names: readonly string[]): void {
-  const unknown = [...new Set(names.filter((name) => !isKnownX86_64Syscall(name)))].sort();
+  const unknown = [...new Set(names.filter((name) => !isKnownSyscall(name, 'x86_64')))].sort();
   if (unknown.length > 0) {
     throw dataError(`${what} contain names that are not x86_64 syscalls: ${unknown.join(', ')}`);
   }

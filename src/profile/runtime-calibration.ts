@@ -8,7 +8,7 @@ import lockfile from 'proper-lockfile';
 import { environmentError } from '../errors.js';
 import { AUDIT_LOSS, findContainerStarts, parseSeccompAuditLines, type ContainerStart } from './audit-log.js';
 import { detectDockerRuntime, type RuntimeNeeds } from './runtime-needs.js';
-import { x86_64SyscallName } from './syscall-names.js';
+import { syscallName } from '../syscalls/table.js';
 
 /**
  * Measures what the container runtime does between loading the container's seccomp filter
@@ -104,7 +104,7 @@ export async function calibrateRuntime(opts: CalibrationOptions): Promise<Runtim
 }
 
 function nameOf(nr: number): string {
-  const name = x86_64SyscallName(nr);
+  const name = syscallName(nr, 'x86_64');
   if (!name) throw environmentError(`the runtime made syscall number ${nr}, which the x86_64 syscall table does not know`);
   return name;
 }

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Observation } from '../coverage/observation.js';
+import type { Observation } from '../coverage/observation.js';
 import { loadCorpus } from '../corpus/corpus.js';
 import { LIFECYCLE, type CorpusEntry, type Input } from '../corpus/entry.js';
 import { Executor, type Execution } from '../engine/executor.js';
@@ -53,7 +53,10 @@ export interface VerifyReport {
   corpus: string;
   inputs: number;
   allowed: number;
+  /** syscalls denied by the default action: each one is a hole in the profile */
   denials: DenialReport[];
+  /** syscalls answered by an errno rule of the profile (e.g. clone3 -> ENOSYS), as intended */
+  answeredByRule: DenialReport[];
   differences: BehaviourDifference[];
   /** true when no syscall was denied and every input got the same answer */
   passed: boolean;
@@ -93,13 +96,17 @@ export async function verifyProfile(o: VerifyOptions): Promise<VerifyReport> {
     const unconfined = await replay(o, strategies, inputs, { kind: 'none' }, runDir, 'unconfined');
     const confined = await replay(o, strategies, inputs, { kind: 'enforce', allow, errno, defaultErrno }, runDir, 'confined');
 
+    // Calls the profile answers on purpose (clone3 -> ENOSYS so glibc falls back) are
+    // not denials; if the target could not cope, its answers change and that is reported.
+    const answeredOnPurpose = new Set(errno.map((r) => r.name));
     const denials = new Map<string, DenialReport>();
+    const answered = new Map<string, DenialReport>();
     for (const run of confined.executions) {
       for (const d of run.observation.denied) {
-        const key = d.syscall;
-        const existing = denials.get(key);
+        const into = answeredOnPurpose.has(d.syscall) ? answered : denials;
+        const existing = into.get(d.syscall);
         if (existing) existing.count += 1;
-        else denials.set(key, { syscall: d.syscall, errno: d.errno, count: 1, first: siteOf(run.execution, run.entry) });
+        else into.set(d.syscall, { syscall: d.syscall, errno: d.errno, count: 1, first: siteOf(run.execution, run.entry) });
       }
     }
     const differences: BehaviourDifference[] = [];
@@ -115,6 +122,7 @@ export async function verifyProfile(o: VerifyOptions): Promise<VerifyReport> {
       inputs: inputs.length,
       allowed: allow.length,
       denials: list,
+      answeredByRule: [...answered.values()].sort((x, y) => x.syscall.localeCompare(y.syscall)),
       differences,
       passed: list.length === 0 && differences.length === 0,
     };
@@ -202,4 +210,3 @@ async function replay(
   }
 }
 
-export { Observation };

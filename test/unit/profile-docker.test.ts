@@ -1,0 +1,287 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ExitCode, UserError } from '../../src/errors.js';
+import {
+  allowedNames,
+  errnoRules,
+  parseDockerProfile,
+  renderDockerProfile,
+  toDockerProfile,
+} from '../../src/profile/docker.js';
+import { ENOSYS, buildProfilePlan, type ProfilePlan } from '../../src/profile/plan.js';
+import type { RuntimeNeeds } from '../../src/profile/runtime-needs.js';
+import { allSyscalls } from '../../src/syscalls/table.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const DOCKER_DEFAULT_PROFILE = join(here, '../../../shared/data/docker-default-seccomp.json');
+
+function runtimeNeeds(syscalls: string[]): RuntimeNeeds {
+  return {
+    runtime: 'runc',
+    version: '1.1.5',
+    syscalls,
+    nondeterministic: [],
+    measurement: {
+      method: 'test fixture',
+      date: '2026-01-01',
+      runs: 1,
+      seenInRuns: {},
+      image: 'none',
+      versionDetail: 'runc version 1.1.5',
+      kernel: '6.1',
+      dockerVersion: '20.10',
+    },
+  };
+}
+
+const names = (plan: ProfilePlan) => plan.allow.map((entry) => entry.name);
+const errnoOf = (plan: ProfilePlan, name: string) => plan.errno.find((rule) => rule.name === name)?.errno;
+
+/** Syscalls of the x86_64 table, often the ones with rules of their own; lists of them as observations and runtime needs. */
+const knownName = fc.oneof(fc.constantFrom('clone', 'clone3', 'execve'), fc.constantFrom(...allSyscalls('x86_64')));
+const nameList = fc.array(knownName, { maxLength: 40 });
+const planInput = fc.record({
+  observed: nameList,
+  runtime: fc.option(nameList.map(runtimeNeeds), { nil: null }),
+});
+
+describe('buildProfilePlan', () => {
+  it('answers clone3 with ENOSYS when the target makes clone, so glibc falls back', () => {
+    const plan = buildProfilePlan({ observed: ['clone', 'read'], runtime: null });
+    expect(errnoOf(plan, 'clone3')).toBe(ENOSYS);
+    expect(names(plan)).toEqual(['clone', 'read']);
+  });
+
+  it('answers clone3 with ENOSYS even when it was observed, as long as clone is allowed', () => {
+    const plan = buildProfilePlan({ observed: ['clone', 'clone3'], runtime: null });
+    expect(names(plan)).toEqual(['clone']);
+    expect(plan.errno).toEqual([expect.objectContaining({ name: 'clone3', errno: ENOSYS })]);
+  });
+
+  it('answers clone3 with ENOSYS when only the runtime needs clone', () => {
+    const plan = buildProfilePlan({ observed: ['clone3'], runtime: runtimeNeeds(['clone', 'execve']) });
+    expect(errnoOf(plan, 'clone3')).toBe(ENOSYS);
+  });
+
+  it('keeps clone3 allowed when it was observed and clone was not', () => {
+    const plan = buildProfilePlan({ observed: ['clone3', 'write'], runtime: null });
+    expect(names(plan)).toEqual(['clone3', 'write']);
+    expect(plan.errno).toEqual([]);
+  });
+
+  it('adds no errno rule when neither clone nor clone3 is used', () => {
+    expect(buildProfilePlan({ observed: ['read'], runtime: null }).errno).toEqual([]);
+  });
+
+  it('merges the runtime needs, marking the names only the runtime needs', () => {
+    const plan = buildProfilePlan({ observed: ['write', 'read'], runtime: runtimeNeeds(['fstatfs', 'write', 'execve']) });
+    expect(plan.allow).toEqual([
+      { name: 'execve', origin: 'runtime' },
+      { name: 'fstatfs', origin: 'runtime' },
+      { name: 'read', origin: 'target' },
+      { name: 'write', origin: 'target' },
+    ]);
+    expect(plan.runtime).toEqual({ name: 'runc', version: '1.1.5' });
+  });
+
+  it('denies everything else with EPERM', () => {
+    expect(buildProfilePlan({ observed: [], runtime: null }).defaultErrno).toBe(1);
+  });
+
+  it('rejects names that are not x86_64 syscalls, naming them', () => {
+    const unknown = () => buildProfilePlan({ observed: ['read', 'frobnicate', 'syscall_0x1b6'], runtime: null });
+    expect(unknown).toThrow(UserError);
+    expect(unknown).toThrow('observed syscalls contain names that are not x86_64 syscalls: frobnicate, syscall_0x1b6');
+    expect(() => buildProfilePlan({ observed: ['read'], runtime: runtimeNeeds(['chown32']) })).toThrow(
+      /runc 1\.1\.5 needs contain .*: chown32/,
+    );
+  });
+
+  it('makes plans that cannot be changed afterwards', () => {
+    const plan = buildProfilePlan({ observed: ['read'], runtime: null });
+    expect(Object.isFrozen(plan)).toBe(true);
+    expect(Object.isFrozen(plan.allow)).toBe(true);
+    expect(Object.isFrozen(plan.allow[0])).toBe(true);
+  });
+
+  it('never allows and errno-answers the same name, and allows nothing that was not needed', () => {
+    fc.assert(
+      fc.property(planInput, (input) => {
+        const plan = buildProfilePlan(input);
+        const allowed = names(plan);
+        const answered = plan.errno.map((rule) => rule.name);
+        const needed = new Set([...input.observed, ...(input.runtime?.syscalls ?? [])]);
+        expect(allowed.filter((name) => answered.includes(name))).toEqual([]);
+        for (const name of allowed) expect(needed.has(name)).toBe(true);
+        // everything needed is decided one way or the other; only clone3 is ever errno-answered
+        for (const name of needed) expect(allowed.includes(name) || answered.includes(name)).toBe(true);
+        expect(answered).toEqual(allowed.includes('clone') ? ['clone3'] : []);
+        expect(allowed).toEqual([...new Set(allowed)].sort());
+        for (const entry of plan.allow) {
+          expect(entry.origin).toBe(input.observed.includes(entry.name) ? 'target' : 'runtime');
+        }
+      }),
+    );
+  });
+});
+
+describe('renderDockerProfile', () => {
+  it('renders deny-by-default JSON with the target rule, the runtime rule and errno rules', () => {
+    const plan = buildProfilePlan({ observed: ['write', 'clone', 'exit_group'], runtime: runtimeNeeds(['fstatfs', 'execve']) });
+    expect(renderDockerProfile(plan)).toBe(
+      `{
+  "defaultAction": "SCMP_ACT_ERRNO",
+  "defaultErrnoRet": 1,
+  "archMap": [
+    {
+      "architecture": "SCMP_ARCH_X86_64",
+      "subArchitectures": []
+    }
+  ],
+  "syscalls": [
+    {
+      "names": [
+        "clone",
+        "exit_group",
+        "write"
+      ],
+      "action": "SCMP_ACT_ALLOW",
+      "comment": "observed in the target by seccomplete"
+    },
+    {
+      "names": [
+        "execve",
+        "fstatfs"
+      ],
+      "action": "SCMP_ACT_ALLOW",
+      "comment": "not made by the target: needed by runc 1.1.5 between loading this filter and exec'ing the command"
+    },
+    {
+      "names": [
+        "clone3"
+      ],
+      "action": "SCMP_ACT_ERRNO",
+      "errnoRet": 38,
+      "comment": "ENOSYS makes glibc fall back to clone, which is allowed; EPERM would break the fallback (Docker does the same)"
+    }
+  ]
+}
+`,
+    );
+  });
+
+  it('leaves out empty rules', () => {
+    expect(toDockerProfile(buildProfilePlan({ observed: [], runtime: null })).syscalls).toEqual([]);
+    const runtimeOnly = toDockerProfile(buildProfilePlan({ observed: [], runtime: runtimeNeeds(['execve']) }));
+    expect(runtimeOnly.syscalls).toHaveLength(1);
+  });
+
+  it('does not depend on the order or repetition of the observations', () => {
+    fc.assert(
+      fc.property(planInput, fc.func(fc.integer()), (input, key) => {
+        const shuffled = [...input.observed, ...input.observed].sort((a, b) => key(a) - key(b) || a.localeCompare(b));
+        expect(renderDockerProfile(buildProfilePlan({ ...input, observed: shuffled }))).toBe(
+          renderDockerProfile(buildProfilePlan(input)),
+        );
+      }),
+    );
+  });
+
+  it('round-trips through parseDockerProfile with the same allowed set and errno rules', () => {
+    fc.assert(
+      fc.property(planInput, (input) => {
+        const plan = buildProfilePlan(input);
+        const text = renderDockerProfile(plan);
+        expect(text.endsWith('}\n')).toBe(true);
+        const parsed = parseDockerProfile(text);
+        expect(parsed).toEqual(toDockerProfile(plan));
+        expect(allowedNames(parsed)).toEqual(names(plan));
+        expect(errnoRules(parsed)).toEqual(plan.errno.map((rule) => ({ name: rule.name, errnoRet: rule.errno })));
+      }),
+    );
+  });
+});
+
+describe('parseDockerProfile', () => {
+  const valid = () => toDockerProfile(buildProfilePlan({ observed: ['read', 'clone'], runtime: null }));
+  const withRule = (rule: Record<string, unknown>) => JSON.stringify({ ...valid(), syscalls: [rule] });
+
+  it("reads Docker's own default profile, counting only unconditional rules as allowed", () => {
+    const profile = parseDockerProfile(readFileSync(DOCKER_DEFAULT_PROFILE, 'utf8'));
+    const allowed = allowedNames(profile);
+    expect(allowed).toContain('read');
+    expect(allowed).toContain('chown32'); // other architectures' names are Docker's business, not rejected
+    expect(allowed).not.toContain('clone'); // allowed only with argument filters
+    expect(allowed).not.toContain('ptrace'); // allowed only from kernel 4.8 on
+    expect(profile.defaultErrnoRet).toBe(1);
+  });
+
+  it('takes an errno rule without errnoRet as EPERM, as runc does', () => {
+    const text = withRule({ names: ['mount'], action: 'SCMP_ACT_ERRNO' });
+    expect(errnoRules(parseDockerProfile(text))).toEqual([{ name: 'mount', errnoRet: 1 }]);
+  });
+
+  it("folds Docker's deprecated single `name` into names", () => {
+    const parsed = parseDockerProfile(withRule({ name: 'read', action: 'SCMP_ACT_ALLOW' }));
+    expect(allowedNames(parsed)).toEqual(['read']);
+  });
+
+  const malformed: [string, string, RegExp][] = [
+    ['not JSON', '{"defaultAction": ', /^p\.json: not valid JSON \(/],
+    ['an array', '[]', /^p\.json: profile must be an object, got an array$/],
+    ['no default action', '{"syscalls": []}', /^p\.json: profile has no defaultAction$/],
+    ['an unknown action', '{"defaultAction": "SCMP_ACT_DENY"}', /defaultAction must be one of SCMP_ACT_KILL, .*got "SCMP_ACT_DENY"$/],
+    ['a misspelt key', '{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoret": 1}', /profile has unknown key "defaultErrnoret"/],
+    ['syscalls as an object', '{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": {}}', /syscalls must be an array of rules, got an object$/],
+    ['a negative errno', '{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": -1}', /defaultErrnoRet must be a non-negative integer, got -1$/],
+    ['a name that is a number', withRule({ names: ['read', 7], action: 'SCMP_ACT_ALLOW' }), /syscalls\[0\]\.names\[1\] must be a string, got 7$/],
+    ['a rule without names', withRule({ names: [], action: 'SCMP_ACT_ALLOW' }), /syscalls\[0\] lists no syscall names$/],
+    ['a rule without action', withRule({ names: ['read'] }), /syscalls\[0\] has no action$/],
+    ['errnoRet on an allow rule', withRule({ names: ['read'], action: 'SCMP_ACT_ALLOW', errnoRet: 1 }), /syscalls\[0\]\.errnoRet is only meaningful with SCMP_ACT_ERRNO/],
+    ['a misspelt rule key', withRule({ names: ['read'], action: 'SCMP_ACT_ERRNO', errnoret: 38 }), /syscalls\[0\] has unknown key "errnoret"/],
+    ['a seventh argument', withRule({ names: ['read'], action: 'SCMP_ACT_ALLOW', args: [{ index: 6, value: 0, op: 'SCMP_CMP_EQ' }] }), /syscalls\[0\]\.args\[0\]\.index must be 0-5/],
+    ['an archMap entry with a typo', '{"defaultAction": "SCMP_ACT_ERRNO", "archMap": [{"architecture": "SCMP_ARCH_X86_64", "subArches": []}]}', /archMap\[0\] has unknown key "subArches"/],
+  ];
+  it.each(malformed)('rejects %s with a one-line data error', (_what, text, message) => {
+    let thrown: unknown;
+    try {
+      parseDockerProfile(text, 'p.json');
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(UserError);
+    expect((thrown as UserError).exitCode).toBe(ExitCode.data);
+    expect((thrown as UserError).message).toMatch(message);
+    expect((thrown as UserError).message).not.toContain('\n');
+  });
+
+  it('answers any JSON or text either with a profile or with a one-line data error, never a crash', () => {
+    const input = fc.oneof(
+      fc.string(),
+      fc.jsonValue().map((value) => JSON.stringify(value)),
+      // near misses: a valid profile with one field replaced by an arbitrary value
+      fc
+        .tuple(fc.constantFrom('defaultAction', 'defaultErrnoRet', 'archMap', 'syscalls', 'names', 'action', 'errnoRet'), fc.jsonValue())
+        .map(([field, value]) => {
+          const profile = valid() as unknown as Record<string, unknown>;
+          const rule = (profile.syscalls as Record<string, unknown>[])[0]!;
+          if (field in profile) profile[field] = value;
+          else rule[field] = value;
+          return JSON.stringify(profile);
+        }),
+    );
+    fc.assert(
+      fc.property(input, (text) => {
+        try {
+          parseDockerProfile(text);
+        } catch (error) {
+          expect(error).toBeInstanceOf(UserError);
+          expect((error as Error).message).not.toContain('\n');
+        }
+      }),
+    );
+  });
+});
