@@ -33,7 +33,7 @@ export function saturation(executions: number, incidence: Iterable<number>): Sat
     return { executions: 0, observed, q1, q2, estimatedTotal: observed, estimatedMissing: 0, discoveryProbability: 1 };
   }
   const k = (n - 1) / n;
-  const extra = q2 > 0 ? (k * q1 * q1) / (2 * q2) : (k * q1 * (q1 - 1)) / 2;
+  const extra = q1 === 0 ? 0 : q2 > 0 ? (k * q1 * q1) / (2 * q2) : (k * q1 * (q1 - 1)) / 2;
   return {
     executions: n,
     observed,

@@ -296,7 +296,7 @@ export class Campaign {
           continue;
         }
         const index = this.execIndex++;
-        if (this.options.logInputs) appendFileSync(this.options.logInputs, `${index} ${inputId(input.strategy, input.data)}\n`);
+        if (this.options.logInputs) appendFileSync(this.options.logInputs, `${inputId(input.strategy, input.data)}\n`);
         queue.add(async () => {
           try {
             await this.step(job, input, index);
