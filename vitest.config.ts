@@ -5,9 +5,10 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // Integration tests start real targets under a real tracer; they are slow by nature.
     testTimeout: 120_000,
-    hookTimeout: 120_000,
-    // Integration files each start servers and tracers; two cores, so keep file parallelism low.
-    fileParallelism: true,
+    hookTimeout: 240_000,
+    // Two cores: two test files at a time, each starting its own targets.
     maxWorkers: 2,
+    // The JSON report feeds the plain "N passed, N failed" line CI reads (scripts/test-summary.mjs).
+    reporters: ['default', ['json', { outputFile: '.vitest/results.json' }]],
   },
 });

@@ -9,7 +9,7 @@ import { storeRuntimeNeeds } from '../profile/runtime-needs.js';
 import { parseDuration } from '../util/duration.js';
 import { verifyProfile } from '../verify/verifier.js';
 import { runCampaignCommand, type CampaignCliOptions } from './campaign-command.js';
-import { addTargetOptions, strategiesFrom, straceFrom, targetSpecFrom, timingFrom, warner, type TargetCliOptions } from './common.js';
+import { addTargetOptions, durationOption, strategiesFrom, straceFrom, targetSpecFrom, timingFrom, warner, type TargetCliOptions } from './common.js';
 import { printVerifyReport } from './verify-output.js';
 
 const intArg = (name: string) => (text: string) => {
@@ -58,7 +58,11 @@ export function buildProgram(): Command {
     )
     .version('0.1.0')
     .enablePositionalOptions()
-    .showHelpAfterError('(run with --help for usage)')
+    // commander's own usage errors get the same one-line form as ours
+    .configureOutput({
+      outputError: (text, write) => write(`seccomplete: error: ${text.replace(/^error:\s*/, '').replace(/\s*\n\s*/g, ' ').trim()}\n`),
+    })
+    .showHelpAfterError('seccomplete: hint: run with --help for usage')
     .exitOverride();
 
   campaignOptions(
@@ -69,8 +73,8 @@ export function buildProgram(): Command {
   )
     .option('-j, --jobs <n>', 'target instances run in parallel, each with its own port and workdir', intArg('--jobs'), 1)
     .option('--seed <n>', 'random seed: with --jobs 1 the same seed gives the same inputs', intArg('--seed'), 1)
-    .option('--time <duration>', 'stop after this long (e.g. 10m, 2h)', durationArg)
-    .option('--max-execs <n>', 'stop after this many executions', intArg('--max-execs'))
+    .option('--time <duration>', 'stop after this run took this long (e.g. 10m, 2h)', durationArg)
+    .option('--max-execs <n>', 'stop when the campaign (resumed runs included) reached this many executions', intArg('--max-execs'))
     .option(
       '--until-stable [patience]',
       'stop when nothing new came for PATIENCE (default 20s) and the Chao2 estimate of missed features is below 0.5',
@@ -78,7 +82,9 @@ export function buildProgram(): Command {
     .option('--no-resume', 'ignore coverage.json in --out and start afresh (the corpus is still replayed)')
     .addHelpText('after', EXAMPLES_FUZZ)
     .action(async (command: string[], opts: CampaignCliOptions & { untilStable?: string | true }) => {
-      const untilStable = opts.untilStable === undefined ? undefined : opts.untilStable === true ? 20_000 : durationArg(opts.untilStable);
+      // Parsed here, after commander: an InvalidArgumentError thrown now would exit 2 without a word.
+      const untilStable =
+        opts.untilStable === undefined ? undefined : opts.untilStable === true ? 20_000 : durationOption('--until-stable', opts.untilStable);
       if (opts.jobs < 1) throw new UserError('--jobs must be at least 1', ExitCode.usage);
       if (untilStable === undefined && opts.time === undefined && opts.maxExecs === undefined) {
         throw new UserError('say when to stop: --until-stable, --time or --max-execs', ExitCode.usage);
@@ -95,6 +101,7 @@ export function buildProgram(): Command {
   )
     .option('--only <ids>', 'replay only entries whose id starts with one of these (comma-separated)')
     .option('--minimize', 'trace every syscall of every entry and keep the smallest set of entries that covers all features (greedy set cover) in <out>/corpus')
+    .addHelpText('after', '\nExit codes: 0 done, 2 usage, 3 target failed, 4 environment (strace, ptrace), 5 bad corpus, 130 interrupted (outputs saved).')
     .action(async (corpus: string, command: string[], opts: CampaignCliOptions & { only?: string; minimize?: boolean }) => {
       const only = opts.only ? opts.only.split(',').map((s) => s.trim()).filter(Boolean) : [];
       const code = await runCampaignCommand(
@@ -138,6 +145,7 @@ export function buildProgram(): Command {
     .option('-o, --output <file>', 'where to write the profile', 'profile.json')
     .option('--runtime <name>', 'container runtime whose start-up syscalls to include: auto, none, runc, runc@1.1.5', 'auto')
     .option('--json', 'print what was written as JSON')
+    .addHelpText('after', '\nExit codes: 0 written, 2 usage, 5 bad coverage file or runtime data.')
     .action(async (coverageFile: string, opts: { output: string; runtime: string; json?: boolean }) => {
       let text: string;
       try {
@@ -172,6 +180,7 @@ export function buildProgram(): Command {
     .option('--docker-runtime <name>', 'docker runtime to measure (default: dockerd\'s default)')
     .option('--runs <n>', 'containers to start; the union is kept (Go\'s runtime varies)', intArg('--runs'), 10)
     .option('--json', 'print the measurement as JSON')
+    .addHelpText('after', '\nExit codes: 0 measured and stored, 2 usage, 4 environment (docker, kernel log, root).')
     .action(async (opts: { image: string; dockerRuntime?: string; runs: number; json?: boolean }) => {
       const calibration: Parameters<typeof calibrateRuntime>[0] = { image: opts.image, runs: opts.runs };
       if (opts.dockerRuntime) calibration.runtime = opts.dockerRuntime;

@@ -97,7 +97,9 @@ export async function loadCorpus(dir: string): Promise<{ entries: CorpusEntry[];
     try {
       value = JSON.parse(await readFile(file, 'utf8'));
     } catch (err) {
-      problems.push({ file, reason: err instanceof SyntaxError ? `invalid JSON: ${err.message}` : (err as Error).message });
+      // JSON.parse quotes the file's text, newlines included: keep each warning one line.
+      const message = (err as Error).message.replace(/\s+/g, ' ').trim();
+      problems.push({ file, reason: err instanceof SyntaxError ? `invalid JSON: ${message}` : message });
       continue;
     }
     const problem = corpusEntryProblem(value, name);

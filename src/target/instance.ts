@@ -79,6 +79,8 @@ export class TargetInstance {
   /** Starts a new epoch of the target under `mode` and waits until it is ready. */
   async start(mode: TraceMode): Promise<void> {
     if (this.alive) throw new Error('instance already running');
+    // An epoch that ended by itself (crash) still has its trace, group and workdir to clean up.
+    if (this.child) await this.stop(0);
     this.epoch += 1;
     this.state = 'starting';
     this.exit = undefined;
@@ -94,13 +96,15 @@ export class TargetInstance {
     const argv = this.spec.command.map((a) => renderPlaceholders(a, { port: this.port, workdir: this.workdir }));
     let file: string;
     let args: string[];
+    let markExited: () => void = () => {};
+    const exitedForTrace = new Promise<void>((resolve) => (markExited = resolve));
     if (mode.kind === 'none') {
       [file, ...args] = argv as [string, ...string[]];
       this.traceDone = Promise.resolve();
     } else {
       const fifo = path.join(this.options.runDir, `job${this.options.slot}-epoch${this.epoch}.trace`);
       await execa('mkfifo', ['-m', '600', fifo]);
-      this.traceDone = this.readTrace(fifo);
+      this.traceDone = this.readTrace(fifo, exitedForTrace);
       file = this.options.stracePath;
       args = [...straceArgs(mode, fifo, this.options.arch), '--', ...argv];
     }
@@ -129,6 +133,7 @@ export class TargetInstance {
       this.exit = result.signal ? { signal: result.signal } : { code: result.exitCode ?? 0 };
       if (result.failed && (result as { code?: string }).code === 'ENOENT') this.exit = { code: 127 };
       this.state = 'exited';
+      markExited();
     });
     if (child.pid === undefined) {
       await this.exited;
@@ -293,7 +298,7 @@ export class TargetInstance {
    * so opening never blocks and the stream never sees a premature EOF; when strace has
    * exited we write a sentinel line behind its last line and stop there.
    */
-  private readTrace(fifo: string): Promise<void> {
+  private readTrace(fifo: string, straceExited: Promise<void>): Promise<void> {
     const readFd = openSync(fifo, fsc.O_RDWR | fsc.O_NONBLOCK);
     const socket = new net.Socket({ fd: readFd, readable: true, writable: false });
     let pending = '';
@@ -323,7 +328,7 @@ export class TargetInstance {
       });
       socket.on('error', finish);
       // When strace exits, put the sentinel behind everything it wrote.
-      void this.exitedPromise().then(() => {
+      void straceExited.then(() => {
         try {
           const w = openSync(fifo, fsc.O_WRONLY | fsc.O_NONBLOCK);
           writeSync(w, `\n${SENTINEL}\n`);
@@ -335,11 +340,4 @@ export class TargetInstance {
     });
   }
 
-  private exitedPromise(): Promise<void> {
-    // `exited` is assigned after readTrace is set up; wait for the child to exist.
-    return new Promise((resolve) => {
-      const poll = () => (this.child ? this.exited.then(resolve) : setTimeout(poll, 5));
-      poll();
-    });
-  }
 }

@@ -90,10 +90,14 @@ async function probeStrace(path: string): Promise<StraceInfo> {
     timeout: 10_000,
   });
   if (probe.exitCode !== 0) {
-    const err = String(probe.stderr).trim().split('\n').pop() ?? '';
-    if (/Operation not permitted|EPERM|ptrace/i.test(err)) {
+    const lines = String(probe.stderr).trim().split('\n');
+    const err = lines[lines.length - 1] ?? '';
+    // strace names the EPERM first and then what failed because of it (e.g. "detach:
+    // waitpid: No child processes"): the last line alone hides the cause.
+    const denied = lines.find((l) => /Operation not permitted|EPERM/.test(l)) ?? (/ptrace/i.test(err) ? err : undefined);
+    if (denied) {
       throw environmentError(
-        `ptrace is not permitted here, so strace cannot trace: ${err}`,
+        `ptrace is not permitted here, so strace cannot trace: ${denied}`,
         'run as root or with CAP_SYS_PTRACE, check /proc/sys/kernel/yama/ptrace_scope, and do not run seccomplete itself under a tracer',
       );
     }
