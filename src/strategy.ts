@@ -7,9 +7,54 @@ export interface Endpoint {
   port: number;
 }
 
+/** A syscall failure injected by the tracer (strace -e inject=SYSCALL:error=ERRNO:when=N). */
+export interface Fault {
+  syscall: string;
+  /** symbolic errno: ENOSYS, EPERM, EINTR, EAGAIN, ENOMEM, ENOSPC, EMFILE... */
+  errno: string;
+  /** fail the Nth call (1 = the first) and every one after it when `andLater` */
+  when: number;
+  andLater: boolean;
+}
+
+export interface ExitStatus {
+  code?: number;
+  signal?: string;
+}
+
+/**
+ * What a strategy may do to the live target besides talking to it: the lifecycle
+ * (signals, reloads, restarts) and the fault-injection channels need it.
+ */
+export interface TargetHandle {
+  /** the instance's private, writable work directory ({workdir}) */
+  readonly workdir: string;
+  /** pid of the target's main process */
+  mainPid(): number | undefined;
+  /** pids of the main process's children (e.g. nginx workers), oldest first */
+  children(): number[];
+  /** sends a signal to the main process or to one child; false when there is no such process */
+  signal(signal: NodeJS.Signals, to: 'main' | { child: number }): boolean;
+  /** declares that the target will exit during this execution: not a crash, it restarts afterwards */
+  expectExit(): void;
+  /** waits for the main process to exit; undefined on timeout */
+  waitExit(timeoutMs: number): Promise<ExitStatus | undefined>;
+  /** renders the --template files again with the next {generation}: what a reload then reads has changed */
+  rerenderTemplates(): Promise<number>;
+  /**
+   * Stops the target and starts it again within this execution (its syscalls belong to
+   * this input). `faults`: the new epoch runs with these syscall failures injected, and
+   * the campaign ends that epoch after this execution. `holdPortMs`: keep the target's
+   * port taken for that long while it starts, so its bind fails and it has to retry.
+   */
+  restart(options: { faults?: Fault[]; holdPortMs?: number }): Promise<ExitStatus | undefined>;
+}
+
 export interface DeliveryContext {
   /** the instance's primary endpoint (its {port}) */
   endpoint: Endpoint;
+  /** the live target, for signals, files and restarts */
+  target: TargetHandle;
   /** give up on a delivery after this long; the executor treats it as a hang */
   timeoutMs: number;
   /** aborted when the run is stopping or the delivery timed out */

@@ -24,6 +24,7 @@ export interface CampaignCliOptions extends TargetCliOptions {
   runtime: string;
   logInputs?: string;
   resume: boolean;
+  preferEnosys?: boolean;
 }
 
 export interface Summary {
@@ -47,6 +48,11 @@ export interface Summary {
   corpusDir: string;
   outDir: string;
   unexpressible: string[];
+  /** syscalls allowed only because an error path (seen under injected faults) needs them */
+  errorPathOnly: string[];
+  /** syscalls answered with an errno of their own, and why */
+  errnoRules: { name: string; errno: number; why: string }[];
+  faultExecutions: number;
   minimized?: { before: number; after: number };
 }
 
@@ -58,7 +64,7 @@ export async function runCampaignCommand(
 ): Promise<number> {
   const target = targetSpecFrom(command, o);
   if (target.port !== 'auto' && o.jobs > 1) throw usageError('a fixed --port allows only --jobs 1', "use --port auto so that every instance gets its own port");
-  const strategies = strategiesFrom(o);
+  const { strategies, knowledge } = strategiesFrom(o);
   const stracePath = await straceFrom(o);
   const outDir = path.resolve(o.out);
   const reporter = createProgressReporter({ stream: process.stderr, quiet: o.quiet === true });
@@ -101,6 +107,7 @@ export async function runCampaignCommand(
     resume: mode.kind === 'fuzz' && o.resume,
     warn,
     onProgress: (p) => reporter.update(p),
+    knowledge,
   };
   if (replayInputs) options.replay = replayInputs;
   if (mode.kind === 'replay' && mode.minimize) options.fullTrace = true;
@@ -135,7 +142,10 @@ export async function runCampaignCommand(
   }
 
   const runtime = await resolveRuntimeNeeds(o.runtime, warn);
-  const profile = await emitDockerProfile(result.coverage.syscalls, 'x86_64', runtime, path.join(outDir, 'profile.json'));
+  const profile = await emitDockerProfile(result.coverage.syscalls, 'x86_64', runtime, path.join(outDir, 'profile.json'), {
+    causes: result.coverage.causes ?? [],
+    preferEnosys: o.preferEnosys === true,
+  });
   for (const name of profile.unexpressible) warn(`syscall '${name}' has no number on x86_64 and cannot be put in the profile`);
   const summary = summarize(result, result.coverage, profile, runtime ? `${runtime.runtime} ${runtime.version}` : null, corpusDir, outDir);
   if (minimized) summary.minimized = minimized;
@@ -177,15 +187,22 @@ function summarize(
     corpusDir,
     outDir,
     unexpressible: profile.unexpressible,
+    errorPathOnly: coverage.errorPathOnly ?? [],
+    errnoRules: profile.plan.errno.filter((r) => r.why !== 'denied-with-fallback').map((r) => ({ name: r.name, errno: r.errno, why: r.why })),
+    faultExecutions: coverage.faultExecutions ?? 0,
   };
 }
 
 export function summaryLine(s: Summary): string {
   const why = s.reason === 'stable' ? 'stable' : s.reason === 'replayed' ? 'replayed' : `stopped (${s.reason})`;
+  const errorPath = s.errorPathOnly.length > 0 ? `\nallowed only for error paths seen under injected faults: ${s.errorPathOnly.join(', ')}` : '';
+  const enosys = s.errnoRules.length > 0 ? `\nanswered with ENOSYS so callers fall back: ${s.errnoRules.map((r) => r.name).join(', ')}` : '';
   return (
     `${why} after ${formatDuration(s.elapsedMs)}: ${s.executions} execs, ${s.syscalls} syscalls, ${s.features} features, ` +
     `corpus ${s.corpus}, ${s.crashes} crashes, ${s.hangs} hangs, est. missing ${s.estimatedMissing}; ` +
-    `profile allows ${s.allowed} (${s.allowedForRuntime} for ${s.runtime ?? 'no runtime'}) -> ${s.profile}`
+    `profile allows ${s.allowed} (${s.allowedForRuntime} for ${s.runtime ?? 'no runtime'}) -> ${s.profile}` +
+    errorPath +
+    enosys
   );
 }
 

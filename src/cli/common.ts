@@ -5,7 +5,7 @@ import { assertCommandExists } from '../target/command.js';
 import { parseReadyOption, parseTemplateOption, type TargetSpec } from '../target/spec.js';
 import { parseDuration } from '../util/duration.js';
 import { checkStrace } from '../trace/strace.js';
-import { createStrategies, STRATEGY_NAMES } from '../../strategies/index.js';
+import { createStrategies, mutableKnowledge, STRATEGY_NAMES } from '../../strategies/index.js';
 import type { Strategy } from '../strategy.js';
 
 /** Options every command that runs the target shares. */
@@ -20,6 +20,7 @@ export interface TargetCliOptions {
   execTimeout: string;
   strategies: string;
   seeds: string[];
+  signals?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -35,6 +36,7 @@ export function addTargetOptions(cmd: Command): Command {
     .option('--env <key=value>', 'extra environment variable for the target (repeatable)', collect, [])
     .option('--strategies <list>', `input channels, comma-separated (available: ${STRATEGY_NAMES.join(', ')})`, 'http')
     .option('--seeds <dir>', 'more seed inputs for the strategies, one raw input per file (repeatable)', collect, [])
+    .option('--signals <list>', 'signals the signals strategy may send, comma-separated (default: HUP,USR1,USR2,WINCH,TERM,QUIT,INT,CHLD)')
     .option('--settle <duration>', 'an execution ends when the target made no traced syscall for this long and all its threads sleep', '10ms')
     .option('--exec-timeout <duration>', 'a delivery that takes longer is recorded as a hang', '5s')
     .option('--strace <path>', 'the strace binary', process.env.SECCOMPLETE_STRACE ?? 'strace')
@@ -81,9 +83,12 @@ export function targetSpecFrom(command: string[], o: TargetCliOptions): TargetSp
   };
 }
 
-export function strategiesFrom(o: TargetCliOptions): Strategy[] {
+export function strategiesFrom(o: TargetCliOptions): { strategies: Strategy[]; knowledge: ReturnType<typeof mutableKnowledge> } {
   const names = o.strategies.split(',').map((s) => s.trim()).filter(Boolean);
-  return createStrategies(names, { seedDirs: o.seeds.map((d) => path.resolve(d)) });
+  const knowledge = mutableKnowledge();
+  const options: Parameters<typeof createStrategies>[1] = { seedDirs: o.seeds.map((d) => path.resolve(d)), knowledge };
+  if (o.signals) options.signals = o.signals.split(',').map((s) => s.trim()).filter(Boolean);
+  return { strategies: createStrategies(names, options), knowledge };
 }
 
 export async function straceFrom(o: TargetCliOptions): Promise<string> {

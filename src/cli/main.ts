@@ -46,6 +46,7 @@ function campaignOptions(cmd: Command): Command {
     .option('--corpus <dir>', 'corpus directory (default: <out>/corpus)')
     .option('--runtime <name>', "container runtime whose start-up syscalls the profile includes: auto, none, runc, runc@1.1.5", 'auto')
     .option('--no-arg-features', 'count only syscall names, not argument classes (socket family, ioctl request...)')
+    .option('--prefer-enosys', 'answer a syscall with ENOSYS instead of allowing it when fault injection showed the target falls back (e.g. faccessat2 -> faccessat)')
     .option('--log-inputs <file>', 'append the id of every input run to FILE (to compare runs)');
 }
 
@@ -126,7 +127,7 @@ export function buildProgram(): Command {
       const warn = warner(opts.quiet);
       const report = await verifyProfile({
         target,
-        strategies: strategiesFrom(opts),
+        strategies: strategiesFrom(opts).strategies,
         profilePath: path.resolve(opts.profile),
         corpusDir: path.resolve(opts.corpus),
         stracePath: await straceFrom(opts),
@@ -144,9 +145,10 @@ export function buildProgram(): Command {
     .argument('<coverage>', 'coverage.json written by fuzz or replay')
     .option('-o, --output <file>', 'where to write the profile', 'profile.json')
     .option('--runtime <name>', 'container runtime whose start-up syscalls to include: auto, none, runc, runc@1.1.5', 'auto')
+    .option('--prefer-enosys', 'answer a syscall with ENOSYS instead of allowing it when fault injection showed the target falls back')
     .option('--json', 'print what was written as JSON')
     .addHelpText('after', '\nExit codes: 0 written, 2 usage, 5 bad coverage file or runtime data.')
-    .action(async (coverageFile: string, opts: { output: string; runtime: string; json?: boolean }) => {
+    .action(async (coverageFile: string, opts: { output: string; runtime: string; json?: boolean; preferEnosys?: boolean }) => {
       let text: string;
       try {
         text = await readFile(coverageFile, 'utf8');
@@ -160,7 +162,10 @@ export function buildProgram(): Command {
         throw dataError(`${coverageFile}: ${(err as Error).message}`);
       }
       const runtime = await resolveRuntimeNeeds(opts.runtime, warner(false));
-      const emitted = await emitDockerProfile(coverage.syscalls, coverage.arch, runtime, opts.output);
+      const emitted = await emitDockerProfile(coverage.syscalls, coverage.arch, runtime, opts.output, {
+        causes: coverage.causes ?? [],
+        preferEnosys: opts.preferEnosys === true,
+      });
       const result = {
         profile: path.resolve(opts.output),
         allowed: emitted.plan.allow.length,

@@ -4,8 +4,10 @@ import { saturation, type Saturation } from './saturation.js';
 
 /** What the map knows of one feature. */
 export interface FeatureRecord {
-  /** executions in which the feature was observed (exact while < EXCLUDE_AT; see below) */
+  /** ordinary executions in which the feature was observed (exact while < EXCLUDE_AT; see below) */
   count: number;
+  /** executions under injected faults in which it was observed; a feature with count 0 is needed only on an error path */
+  faultCount?: number;
   /** the corpus entry that found it first (set once the entry is saved) */
   firstEntry?: string;
   /** index of the execution that found it first */
@@ -28,6 +30,7 @@ export const EXCLUDE_AT = 3;
 export class CoverageMap {
   private readonly features = new Map<Feature, FeatureRecord>();
   executions = 0;
+  faultExecutions = 0;
 
   constructor(private readonly traceAlways: ReadonlySet<string>) {}
 
@@ -47,6 +50,46 @@ export class CoverageMap {
       }
     }
     return fresh;
+  }
+
+  /**
+   * Records an execution that ran with injected faults. It samples another
+   * distribution than ordinary executions, so it adds nothing to their incidence
+   * counts (the saturation estimate) and never makes a syscall excludable.
+   */
+  observeUnderFault(features: Iterable<Feature>, exec: { index: number; atMs: number; strategy: string }, newExecution = true): Feature[] {
+    if (newExecution) this.faultExecutions += 1;
+    const fresh: Feature[] = [];
+    for (const f of features) {
+      const rec = this.features.get(f);
+      if (rec) rec.faultCount = (rec.faultCount ?? 0) + 1;
+      else {
+        this.features.set(f, { count: 0, faultCount: 1, firstExec: exec.index, firstAtMs: exec.atMs, strategy: exec.strategy });
+        fresh.push(f);
+      }
+    }
+    return fresh;
+  }
+
+  /** Syscalls seen only in executions with injected faults: allowed because an error path needs them. */
+  errorPathOnlySyscalls(): string[] {
+    const normal = new Set<string>();
+    const faulty = new Set<string>();
+    for (const [f, rec] of this.features) {
+      if (f.includes('!')) continue; // cause features name the fault, not a need
+      (rec.count > 0 ? normal : faulty).add(syscallOfFeature(f));
+    }
+    return [...faulty].filter((s) => !normal.has(s)).sort();
+  }
+
+  /** Cause features (`clone3!ENOSYS->clone`) seen so far. */
+  causes(): { syscall: string; errno: string; found: string }[] {
+    const out: { syscall: string; errno: string; found: string }[] = [];
+    for (const f of this.features.keys()) {
+      const m = /^([^!:]+)!([A-Z0-9]+)->(.+)$/.exec(f);
+      if (m) out.push({ syscall: m[1] as string, errno: m[2] as string, found: m[3] as string });
+    }
+    return out.sort((a, b) => `${a.syscall}${a.found}`.localeCompare(`${b.syscall}${b.found}`));
   }
 
   /** Features that arrived after their execution had been closed (late stragglers). */
@@ -79,10 +122,10 @@ export class CoverageMap {
     return this.features.entries();
   }
 
-  /** Syscall names seen (from plain and argument features alike). */
+  /** Syscall names seen (from plain and argument features alike; cause features add nothing). */
   syscalls(): string[] {
     const names = new Set<string>();
-    for (const f of this.features.keys()) names.add(syscallOfFeature(f));
+    for (const f of this.features.keys()) if (!f.includes('!')) names.add(syscallOfFeature(f));
     return [...names].sort();
   }
 
@@ -97,24 +140,26 @@ export class CoverageMap {
   }
 
   saturation(): Saturation {
+    // cause features are bookkeeping of fault executions, not a species of ordinary ones
     return saturation(
       this.executions,
       [...this.features.values()].map((r) => r.count),
     );
   }
 
-  toJSON(): { executions: number; features: Record<Feature, FeatureRecord> } {
+  toJSON(): { executions: number; faultExecutions: number; features: Record<Feature, FeatureRecord> } {
     const features: Record<Feature, FeatureRecord> = {};
     for (const f of [...this.features.keys()].sort()) features[f] = this.features.get(f) as FeatureRecord;
-    return { executions: this.executions, features };
+    return { executions: this.executions, faultExecutions: this.faultExecutions, features };
   }
 
   static fromJSON(
-    data: { executions: number; features: Record<Feature, FeatureRecord> },
+    data: { executions: number; faultExecutions?: number; features: Record<Feature, FeatureRecord> },
     traceAlways: ReadonlySet<string>,
   ): CoverageMap {
     const map = new CoverageMap(traceAlways);
     map.executions = data.executions;
+    map.faultExecutions = data.faultExecutions ?? 0;
     for (const [f, rec] of Object.entries(data.features)) map.features.set(f, { ...rec });
     return map;
   }

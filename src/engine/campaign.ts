@@ -30,9 +30,15 @@ export interface CoverageFile {
   argFeatures: boolean;
   command: string[];
   executions: number;
+  /** executions that ran with injected faults (not part of the saturation estimate) */
+  faultExecutions?: number;
   epochs: number;
   elapsedMs: number;
   syscalls: string[];
+  /** syscalls seen only under injected faults: allowed because an error path needs them */
+  errorPathOnly?: string[];
+  /** what appeared because of which fault: `clone3!ENOSYS->clone` */
+  causes?: { syscall: string; errno: string; found: string }[];
   features: Record<string, FeatureRecord>;
   strategies: { name: string; runs: number; finds: number }[];
 }
@@ -63,6 +69,8 @@ export interface CampaignOptions {
   onProgress?: (p: Progress) => void;
   /** warnings (corrupt corpus entries...) */
   warn: (message: string) => void;
+  /** shared with the strategies: the campaign tells them which syscalls it has seen */
+  knowledge?: { setSyscalls(source: () => readonly string[]): void };
 }
 
 export interface Progress {
@@ -142,6 +150,7 @@ export class Campaign {
     this.corpus = new CorpusDir(options.corpusDir);
     this.scheduler = new Scheduler(createRng(options.seed), options.strategies);
     this.strategyByName = new Map(options.strategies.map((s) => [s.name, s]));
+    options.knowledge?.setSyscalls(() => this.coverage.syscalls());
   }
 
   /** Asks the campaign to stop after the executions in flight (Ctrl-C). */
@@ -322,7 +331,7 @@ export class Campaign {
 
   private checkStop(): StopReason | undefined {
     return stopReason(this.options.stop, {
-      executions: this.coverage.executions,
+      executions: this.coverage.executions + this.coverage.faultExecutions,
       elapsedMs: performance.now() - this.startedAt,
       msSinceLastFind: performance.now() - this.lastFindAt,
       saturation: this.coverage.saturation(),
@@ -408,11 +417,26 @@ export class Campaign {
 
   private async record(job: JobState, ex: Execution): Promise<void> {
     job.lastExecution = ex;
-    const fresh = this.coverage.observe(ex.observation.features, this.execMeta(ex));
+    const fresh = ex.faults ? this.observeUnderFault(ex) : this.coverage.observe(ex.observation.features, this.execMeta(ex));
     if (this.options.fullTrace) this.perExecution.push({ input: ex.input, features: [...ex.observation.features].sort() });
     this.scheduler.reward(ex.input, fresh.length, ex.index);
     if (fresh.length > 0) await this.saveFinding(ex, fresh);
     this.refreshExcludable(ex.observation);
+  }
+
+  /**
+   * What appears only because of an injected failure gets a cause feature
+   * (`clone3!ENOSYS->clone`): it keeps the entry that found a fallback or an error
+   * path in the corpus, and lets the profile tell such syscalls apart.
+   */
+  private observeUnderFault(ex: Execution): string[] {
+    const meta = this.execMeta(ex);
+    const fresh = this.coverage.observeUnderFault(ex.observation.features, meta);
+    const causes: string[] = [];
+    for (const fault of ex.faults ?? []) {
+      for (const f of fresh) if (!f.includes('!')) causes.push(`${fault.syscall}!${fault.errno}->${f}`);
+    }
+    return [...fresh, ...this.coverage.observeUnderFault(causes, meta, false)];
   }
 
   private refreshExcludable(obs: Observation): void {
@@ -477,7 +501,7 @@ export class Campaign {
   private progress(): Progress {
     return {
       elapsedMs: this.elapsedMs(),
-      executions: this.coverage.executions,
+      executions: this.coverage.executions + this.coverage.faultExecutions,
       execsPerSec: this.speed,
       features: this.coverage.size,
       syscalls: this.coverage.syscalls().length,
@@ -495,9 +519,10 @@ export class Campaign {
     const now = performance.now();
     if (now - this.lastStatsAt >= 1000 || final) {
       const dt = (now - this.lastStatsAt) / 1000;
-      if (this.lastStatsAt > 0 && dt > 0) this.speed = (this.coverage.executions - this.lastStatsExecs) / dt;
+      const total = this.coverage.executions + this.coverage.faultExecutions;
+      if (this.lastStatsAt > 0 && dt > 0) this.speed = (total - this.lastStatsExecs) / dt;
       this.lastStatsAt = now;
-      this.lastStatsExecs = this.coverage.executions;
+      this.lastStatsExecs = total;
       const p = this.progress();
       const line = {
         time: new Date().toISOString(),
@@ -532,9 +557,12 @@ export class Campaign {
       argFeatures: this.options.argFeatures,
       command: this.options.target.command,
       executions: json.executions,
+      faultExecutions: json.faultExecutions,
       epochs: this.epochs,
       elapsedMs: Math.round(this.elapsedMs()),
       syscalls: this.coverage.syscalls(),
+      errorPathOnly: this.coverage.errorPathOnlySyscalls(),
+      causes: this.coverage.causes(),
       features: json.features,
       strategies: this.scheduler.strategyStats(),
     };

@@ -1,7 +1,8 @@
 import { Observation, type FeatureOptions } from '../coverage/observation.js';
 import type { Input } from '../corpus/entry.js';
 import { LIFECYCLE } from '../corpus/entry.js';
-import type { Strategy } from '../strategy.js';
+import type { Fault, Strategy } from '../strategy.js';
+import { createTargetHandle } from './target-handle.js';
 import type { ExitInfo, TargetInstance } from '../target/instance.js';
 import type { TraceMode } from '../trace/strace.js';
 
@@ -19,6 +20,8 @@ export interface Execution {
   exit?: ExitInfo;
   outputTail?: string;
   durationMs: number;
+  /** faults injected during this execution (fault epochs only) */
+  faults?: Fault[];
 }
 
 export interface ExecutorOptions {
@@ -40,6 +43,8 @@ export interface ExecutorOptions {
  */
 export class Executor {
   private current: Observation;
+  /** how the current epoch is traced (restarts within an execution reuse it) */
+  private mode: TraceMode = { kind: 'none' };
   /** the observation of the last execution opened (also when its start failed) */
   lastObservation: Observation | undefined;
   /** events that came while no execution was open: late work of the previous one */
@@ -63,6 +68,7 @@ export class Executor {
 
   /** Starting the target is an execution of its own: its syscalls are coverage too. */
   async startEpoch(mode: TraceMode, index: number): Promise<Execution> {
+    this.mode = mode;
     const obs = this.open();
     const t0 = performance.now();
     try {
@@ -99,10 +105,19 @@ export class Executor {
       timedOut = true;
       abort.abort();
     }, this.options.execTimeoutMs);
+    const instance = this.instance;
+    const { handle, log } = createTargetHandle(
+      instance,
+      () => this.mode,
+      (mode) => (this.mode = mode),
+    );
     let signature: string;
     try {
       const result = await strategy.deliver(input.data, {
-        endpoint: this.instance.endpoint,
+        get endpoint() {
+          return instance.endpoint; // a restart moves the target to a new port
+        },
+        target: handle,
         timeoutMs: this.options.execTimeoutMs,
         signal: abort.signal,
       });
@@ -112,9 +127,13 @@ export class Executor {
     } finally {
       clearTimeout(timer);
     }
-    if (!timedOut) await this.instance.waitQuiescent(this.options.settleMs, this.options.maxSettleMs);
+    if (!timedOut) await instance.waitQuiescent(this.options.settleMs, this.options.maxSettleMs);
+    // A fault epoch ends with its execution: its shutdown is part of what the fault caused,
+    // and the next input must meet a target without injected failures.
+    if (log.faults.length > 0 && instance.state !== 'exited') await instance.stop();
     this.close();
     const ex = this.finish(input, index, obs, signature, t0);
+    if (log.faults.length > 0) ex.faults = log.faults;
     if (timedOut && ex.outcome === 'ok') ex.outcome = 'hang';
     return ex;
   }

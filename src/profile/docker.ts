@@ -73,9 +73,15 @@ export function toDockerProfile(plan: ProfilePlan): DockerSeccompProfile {
       comment: `not made by the target: needed by ${runtime} between loading this filter and exec'ing the command`,
     });
   }
+  // one rule per (errno, reason): the reviewer reads each reason once
+  const grouped = new Map<string, DockerSyscallRule>();
   for (const rule of plan.errno) {
-    rules.push({ names: [rule.name], action: 'SCMP_ACT_ERRNO', errnoRet: rule.errno, comment: rule.reason });
+    const key = `${rule.errno}\0${rule.reason}`;
+    const existing = grouped.get(key);
+    if (existing) existing.names.push(rule.name);
+    else grouped.set(key, { names: [rule.name], action: 'SCMP_ACT_ERRNO', errnoRet: rule.errno, comment: rule.reason });
   }
+  rules.push(...grouped.values());
   return {
     defaultAction: 'SCMP_ACT_ERRNO',
     defaultErrnoRet: plan.defaultErrno,

@@ -36,12 +36,20 @@ export interface EmittedProfile {
   unexpressible: string[];
 }
 
+/** What fault injection taught about the target, for the profile's errno decisions. */
+export interface FaultKnowledge {
+  /** `clone3!ENOSYS->clone` style causes from coverage.json */
+  causes: readonly { syscall: string; errno: string; found: string }[];
+  preferEnosys: boolean;
+}
+
 /** Writes `profile.json` (Docker/Podman format) for the syscalls a run observed. */
 export async function emitDockerProfile(
   observed: readonly string[],
   arch: Arch,
   runtime: RuntimeNeeds | null,
   file: string,
+  faults: FaultKnowledge = { causes: [], preferEnosys: false },
 ): Promise<EmittedProfile> {
   const names = new Set<string>();
   const unexpressible: string[] = [];
@@ -50,7 +58,10 @@ export async function emitDockerProfile(
     if (isKnownSyscall(name, arch)) names.add(name);
     else unexpressible.push(raw);
   }
-  const plan = buildProfilePlan({ observed: [...names].sort(), runtime });
+  const observedFallbacks = faults.causes
+    .filter((c) => c.errno === 'ENOSYS' && !c.found.includes(':'))
+    .map((c) => ({ syscall: canonicalSyscallName(c.syscall, arch), fallback: canonicalSyscallName(c.found, arch) }));
+  const plan = buildProfilePlan({ observed: [...names].sort(), runtime, observedFallbacks, preferEnosys: faults.preferEnosys });
   await writeFileAtomically(path.resolve(file), renderDockerProfile(plan));
   return {
     file,

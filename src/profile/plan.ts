@@ -1,5 +1,6 @@
 import { dataError } from '../errors.js';
 import type { RuntimeNeeds } from './runtime-needs.js';
+import { KNOWN_FALLBACKS } from './fallbacks.js';
 import { isKnownSyscall } from '../syscalls/table.js';
 
 /**
@@ -18,9 +19,19 @@ export interface AllowedSyscall {
   readonly origin: AllowOrigin;
 }
 
+/** Why a syscall is answered with an errno of its own instead of the default EPERM. */
+export type ErrnoWhy =
+  /** clone3 while clone is allowed: glibc falls back */
+  | 'clone3-fallback'
+  /** `--prefer-enosys`: the target was seen to cope */
+  | 'prefer-enosys'
+  /** not needed at all, but has a known fallback: denied the way an old kernel would */
+  | 'denied-with-fallback';
+
 export interface ErrnoRule {
   readonly name: string;
   readonly errno: number;
+  readonly why: ErrnoWhy;
   /** why this call is answered with an error instead of being denied with EPERM */
   readonly reason: string;
 }
@@ -45,14 +56,21 @@ export interface ProfilePlanInput {
   /** canonical kernel names of the syscalls the target was seen making */
   observed: readonly string[];
   runtime: RuntimeNeeds | null;
+  /** fallbacks seen under fault injection: `syscall` failed with ENOSYS and the target then made `fallback` */
+  observedFallbacks?: readonly { syscall: string; fallback: string }[];
+  /** answer a syscall with ENOSYS instead of allowing it when its fallback was seen to work (`--prefer-enosys`) */
+  preferEnosys?: boolean;
 }
 
 const CLONE3_REASON =
   'ENOSYS makes glibc fall back to clone, which is allowed; EPERM would break the fallback (Docker does the same)';
+const DENIED_FALLBACK_REASON = 'not needed, and denied with ENOSYS rather than EPERM so that a caller takes its fallback';
+const PREFER_ENOSYS_REASON = (fallback: string) =>
+  `--prefer-enosys: the target was seen falling back to ${fallback} when this failed with ENOSYS`;
 
 type Decision =
   | { kind: 'allow'; origin: AllowOrigin }
-  | { kind: 'errno'; errno: number; reason: string };
+  | { kind: 'errno'; errno: number; reason: string; why: ErrnoWhy };
 
 export function buildProfilePlan(input: ProfilePlanInput): ProfilePlan {
   rejectUnknownNames('observed syscalls', input.observed);
@@ -65,7 +83,21 @@ export function buildProfilePlan(input: ProfilePlanInput): ProfilePlan {
   for (const name of input.observed) decisions.set(name, { kind: 'allow', origin: 'target' });
   if (decisions.get('clone')?.kind === 'allow') {
     // Even when clone3 was observed: glibc's fallback to clone is the point.
-    decisions.set('clone3', { kind: 'errno', errno: ENOSYS, reason: CLONE3_REASON });
+    decisions.set('clone3', { kind: 'errno', errno: ENOSYS, reason: CLONE3_REASON, why: 'clone3-fallback' });
+  }
+  if (input.preferEnosys) {
+    for (const { syscall, fallback } of input.observedFallbacks ?? []) {
+      const isKnown = KNOWN_FALLBACKS[syscall]?.includes(fallback) === true;
+      if (isKnown && decisions.get(syscall)?.kind === 'allow' && decisions.get(fallback)?.kind === 'allow') {
+        decisions.set(syscall, { kind: 'errno', errno: ENOSYS, reason: PREFER_ENOSYS_REASON(fallback), why: 'prefer-enosys' });
+      }
+    }
+  }
+  // Denied is denied, but a syscall with a fallback is denied the way an old kernel would.
+  for (const name of Object.keys(KNOWN_FALLBACKS)) {
+    if (!decisions.has(name) && isKnownSyscall(name, 'x86_64')) {
+      decisions.set(name, { kind: 'errno', errno: ENOSYS, reason: DENIED_FALLBACK_REASON, why: 'denied-with-fallback' });
+    }
   }
 
   const allow: AllowedSyscall[] = [];
@@ -73,7 +105,7 @@ export function buildProfilePlan(input: ProfilePlanInput): ProfilePlan {
   for (const name of [...decisions.keys()].sort()) {
     const decision = decisions.get(name)!;
     if (decision.kind === 'allow') allow.push(Object.freeze({ name, origin: decision.origin }));
-    else errno.push(Object.freeze({ name, errno: decision.errno, reason: decision.reason }));
+    else errno.push(Object.freeze({ name, errno: decision.errno, reason: decision.reason, why: decision.why }));
   }
 
   const plan = {

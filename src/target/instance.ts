@@ -10,7 +10,7 @@ import type { TraceEvent } from '../trace/events.js';
 import { StraceParser } from '../trace/strace-parser.js';
 import { straceArgs, type TraceMode } from '../trace/strace.js';
 import { sleep } from '../util/duration.js';
-import { canConnect, freePort } from './ports.js';
+import { canConnect, freePort, holdPort } from './ports.js';
 import { childPids, isTreeAsleep, processState } from './process-tree.js';
 import { renderPlaceholders, type TargetSpec } from './spec.js';
 
@@ -48,6 +48,8 @@ export class TargetInstance {
   /** monotonic time of the last trace event, for quiescence */
   lastEventAt = 0;
   epoch = 0;
+  /** how often the templates were rendered again in this epoch ({generation}) */
+  generation = 0;
   port = 0;
   workdir = '';
   /** lines the parser could not read (should stay 0) */
@@ -77,7 +79,7 @@ export class TargetInstance {
   }
 
   /** Starts a new epoch of the target under `mode` and waits until it is ready. */
-  async start(mode: TraceMode): Promise<void> {
+  async start(mode: TraceMode, options: { holdPortMs?: number } = {}): Promise<void> {
     if (this.alive) throw new Error('instance already running');
     // An epoch that ended by itself (crash) still has its trace, group and workdir to clean up.
     if (this.child) await this.stop(0);
@@ -91,7 +93,10 @@ export class TargetInstance {
     this.port = this.spec.port === 'auto' ? await freePort() : this.spec.port;
     await mkdir(this.options.runDir, { recursive: true });
     this.workdir = await mkdtemp(path.join(this.options.runDir, `job${this.options.slot}-epoch${this.epoch}-`));
+    this.generation = 0;
     await this.renderTemplates();
+    // Someone else holds the port while the target starts: its bind fails and it must retry.
+    const portHeld = options.holdPortMs ? (await holdPort(this.port, options.holdPortMs)).released : Promise.resolve();
 
     const argv = this.spec.command.map((a) => renderPlaceholders(a, { port: this.port, workdir: this.workdir }));
     let file: string;
@@ -141,7 +146,7 @@ export class TargetInstance {
       throw targetError(`cannot start '${argv[0]}': ${exit?.code === 127 ? 'command not found' : 'spawn failed'}`);
     }
     if (mode.kind === 'none') this.targetPid = child.pid;
-    await this.waitReady(argv);
+    await this.waitReady(argv, portHeld);
     // Only now: with --seccomp-bpf strace first forks a short-lived probe child.
     if (mode.kind !== 'none') this.targetPid = await this.findTracee(child.pid);
     this.state = 'ready';
@@ -224,6 +229,11 @@ export class TargetInstance {
     return this.exited;
   }
 
+  /** An input announced that the target will exit (a terminating signal): not a crash. */
+  expectExit(): void {
+    this.expectingExit = true;
+  }
+
   /** Did the target exit without being asked to? */
   get crashed(): boolean {
     return this.state === 'exited' && !this.expectingExit;
@@ -238,6 +248,13 @@ export class TargetInstance {
     }
   }
 
+  /** Renders the templates again with the next {generation}; returns it. */
+  async rerenderTemplates(): Promise<number> {
+    this.generation += 1;
+    await this.renderTemplates();
+    return this.generation;
+  }
+
   private async renderTemplates(): Promise<void> {
     for (const t of this.spec.templates) {
       let text: string;
@@ -248,7 +265,7 @@ export class TargetInstance {
       }
       const dest = path.join(this.workdir, t.destination);
       await mkdir(path.dirname(dest), { recursive: true });
-      await writeFile(dest, renderPlaceholders(text, { port: this.port, workdir: this.workdir }));
+      await writeFile(dest, renderPlaceholders(text, { port: this.port, workdir: this.workdir, generation: this.generation }));
     }
   }
 
@@ -262,7 +279,9 @@ export class TargetInstance {
     return undefined;
   }
 
-  private async waitReady(argv: string[]): Promise<void> {
+  private async waitReady(argv: string[], portHeld: Promise<void>): Promise<void> {
+    // while we hold the port ourselves, a connection to it proves nothing
+    await portHeld;
     const deadline = performance.now() + this.spec.readyTimeoutMs;
     const ready = this.spec.ready;
     const delayUntil = ready.kind === 'delay' ? performance.now() + ready.ms : 0;

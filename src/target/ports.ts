@@ -29,3 +29,18 @@ export function canConnect(port: number, host = '127.0.0.1', timeoutMs = 200): P
     socket.once('error', () => done(false));
   });
 }
+
+/**
+ * Listens on the port for `ms`, then lets go; resolves once released. Binding the
+ * wildcard address conflicts with a target binding 127.0.0.1 or 0.0.0.0 alike.
+ */
+export function holdPort(port: number, ms: number): Promise<{ released: Promise<void> }> {
+  return new Promise((resolve) => {
+    const server = net.createServer((socket) => socket.destroy());
+    server.once('error', () => resolve({ released: Promise.resolve() })); // already taken: nothing to hold
+    server.listen({ port, host: '0.0.0.0', exclusive: true }, () => {
+      // an object, not a bare promise: resolve() would otherwise wait for the release
+      resolve({ released: new Promise<void>((done) => setTimeout(() => server.close(() => done()), ms)) });
+    });
+  });
+}

@@ -26,16 +26,21 @@ export interface TargetSpec {
   env: Record<string, string>;
 }
 
-/** Per-instance values substituted for `{port}` and `{workdir}`. */
+/**
+ * Per-instance values substituted for `{port}`, `{workdir}` and, in --template files,
+ * `{generation}`: 0 at start, one more each time a lifecycle input re-renders the
+ * templates before a reload, so that the reloaded configuration really differs.
+ */
 export interface Placeholders {
   port: number;
   workdir: string;
+  generation?: number;
 }
 
-const PLACEHOLDER = /\{(port|workdir)\}/g;
+const PLACEHOLDER = /\{(port|workdir|generation)\}/g;
 
 export function renderPlaceholders(text: string, values: Placeholders): string {
-  return text.replace(PLACEHOLDER, (_, name: 'port' | 'workdir') => String(values[name]));
+  return text.replace(PLACEHOLDER, (_, name: 'port' | 'workdir' | 'generation') => String(values[name] ?? 0));
 }
 
 export function usesPlaceholder(spec: TargetSpec, name: 'port' | 'workdir'): boolean {

@@ -1,6 +1,7 @@
 import { execa } from 'execa';
 import { environmentError } from '../errors.js';
-import { syscallNumber, type Arch } from '../syscalls/table.js';
+import { allSyscalls, syscallNumber, type Arch } from '../syscalls/table.js';
+import type { Fault } from '../strategy.js';
 
 /**
  * How the tracer runs the target.
@@ -12,8 +13,8 @@ import { syscallNumber, type Arch } from '../syscalls/table.js';
  */
 export type TraceMode =
   | { kind: 'none' }
-  | { kind: 'coverage'; exclude: readonly string[] }
-  | { kind: 'enforce'; allow: readonly string[]; errno: readonly ErrnoRule[]; defaultErrno: number };
+  | { kind: 'coverage'; exclude: readonly string[]; faults?: readonly Fault[] }
+  | { kind: 'enforce'; allow: readonly string[]; errno: readonly ErrnoRule[]; defaultErrno: number; faults?: readonly Fault[] };
 
 export interface ErrnoRule {
   name: string;
@@ -29,19 +30,29 @@ function numbers(names: readonly string[], arch: Arch): string[] {
   const out = new Set<string>();
   for (const name of names) {
     const nr = syscallNumber(name, arch);
-    if (nr !== undefined) out.add(String(nr));
+    if (nr !== undefined && nr <= straceMaxSyscall) out.add(String(nr));
   }
   return [...out];
 }
+
+/**
+ * strace rejects numbers beyond its own table (6.1 knows up to 450). Calls above it
+ * can be neither filtered nor injected: they stay traced in coverage mode (harmless)
+ * and are not emulated by `verify` (a documented limit). checkStrace() measures it.
+ */
+let straceMaxSyscall = 450;
 
 export function straceArgs(mode: Exclude<TraceMode, { kind: 'none' }>, outputPath: string, arch: Arch): string[] {
   // -q: no attach/detach chatter; exit lines stay, they tell us how processes ended.
   // -s 64: enough of each string to read paths; the coverage needs no more.
   const base = ['-f', '-q', '-s', '64', '-o', outputPath];
   if (mode.kind === 'coverage') {
-    const excluded = numbers(mode.exclude, arch);
-    if (excluded.length === 0) return [...base, '-e', 'trace=all'];
-    return [...base, '--seccomp-bpf', '-e', `trace=!${excluded.join(',')}`];
+    const faults = mode.faults ?? [];
+    // a syscall must stop in the tracer to have a fault injected
+    const injected = new Set(faults.map((f) => f.syscall));
+    const excluded = numbers(mode.exclude.filter((name) => !injected.has(name)), arch);
+    const filter = excluded.length === 0 ? ['-e', 'trace=all'] : ['--seccomp-bpf', '-e', `trace=!${excluded.join(',')}`];
+    return [...base, ...filter, ...faults.flatMap((f) => injectArgs(f, arch))];
   }
   const allowed = numbers(mode.allow, arch);
   const notAllowed = allowed.length === 0 ? 'all' : `!${allowed.join(',')}`;
@@ -49,9 +60,19 @@ export function straceArgs(mode: Exclude<TraceMode, { kind: 'none' }>, outputPat
   // A later -e inject overrides an earlier one for the syscalls they share.
   for (const rule of mode.errno) {
     const nr = syscallNumber(rule.name, arch);
-    if (nr !== undefined) args.push('-e', `inject=${nr}:error=${rule.errno}`);
+    if (nr !== undefined && nr <= straceMaxSyscall) args.push('-e', `inject=${nr}:error=${rule.errno}`);
   }
+  // a corpus entry's own faults come last: they replay what the fuzzer did
+  for (const fault of mode.faults ?? []) args.push(...injectArgs(fault, arch));
   return args;
+}
+
+/** `-e inject=NR:error=ERRNO:when=N[+]` for one fault; nothing for a name without a number here. */
+export function injectArgs(fault: Fault, arch: Arch): string[] {
+  const nr = syscallNumber(fault.syscall, arch);
+  if (nr === undefined || nr > straceMaxSyscall) return [];
+  const when = fault.andLater ? `${fault.when}+` : String(fault.when);
+  return ['-e', `inject=${nr}:error=${fault.errno}:when=${when}`];
 }
 
 export interface StraceInfo {
@@ -103,5 +124,19 @@ async function probeStrace(path: string): Promise<StraceInfo> {
     }
     throw environmentError(`strace cannot trace on this machine: ${err || `exit code ${probe.exitCode}`}`);
   }
+  straceMaxSyscall = await probeMaxSyscall(path);
   return { path, version: m[1] ?? firstLine };
+}
+
+/** The highest x86_64 syscall number this strace accepts in a filter. */
+async function probeMaxSyscall(path: string): Promise<number> {
+  const candidates = allSyscalls('x86_64')
+    .map((name) => syscallNumber(name, 'x86_64') as number)
+    .filter((nr) => nr >= 424)
+    .sort((a, b) => b - a);
+  for (const nr of candidates) {
+    const r = await execa(path, ['-qq', '-o', '/dev/null', '-e', `trace=${nr}`, '/bin/true'], { reject: false, timeout: 10_000 });
+    if (r.exitCode === 0) return nr;
+  }
+  return 423;
 }

@@ -8,7 +8,7 @@ import { Executor, type Execution } from '../engine/executor.js';
 import { dataError, UserError } from '../errors.js';
 import { allowedNames, errnoRules, parseDockerProfile } from '../profile/docker.js';
 import type { Strategy } from '../strategy.js';
-import type { Arch } from '../syscalls/table.js';
+import { allSyscalls, type Arch } from '../syscalls/table.js';
 import { TargetInstance } from '../target/instance.js';
 import type { TargetSpec } from '../target/spec.js';
 import type { TraceMode } from '../trace/strace.js';
@@ -93,7 +93,10 @@ export async function verifyProfile(o: VerifyOptions): Promise<VerifyReport> {
 
   const runDir = await mkdtemp(path.join(os.tmpdir(), 'seccomplete-verify-'));
   try {
-    const unconfined = await replay(o, strategies, inputs, { kind: 'none' }, runDir, 'unconfined');
+    // "Unconfined" still runs under strace, tracing nothing, so that a corpus entry's own
+    // injected faults (fault-injection inputs) happen in both runs alike.
+    const traceNothing: TraceMode = { kind: 'coverage', exclude: allSyscalls(o.arch) };
+    const unconfined = await replay(o, strategies, inputs, traceNothing, runDir, 'unconfined');
     const confined = await replay(o, strategies, inputs, { kind: 'enforce', allow, errno, defaultErrno }, runDir, 'confined');
 
     // Calls the profile answers on purpose (clone3 -> ENOSYS so glibc falls back) are
@@ -102,7 +105,10 @@ export async function verifyProfile(o: VerifyOptions): Promise<VerifyReport> {
     const denials = new Map<string, DenialReport>();
     const answered = new Map<string, DenialReport>();
     for (const run of confined.executions) {
+      // a fault-injection input's own failures are the input, not the profile
+      const ownFaults = new Set((run.execution?.faults ?? []).map((f) => f.syscall));
       for (const d of run.observation.denied) {
+        if (ownFaults.has(d.syscall)) continue;
         const into = answeredOnPurpose.has(d.syscall) ? answered : denials;
         const existing = into.get(d.syscall);
         if (existing) existing.count += 1;

@@ -15,6 +15,12 @@ export interface HttpDelivery extends DeliveryResult {
 
 /** After bytes that are not HTTP, how long the server may stay silent before we give up. */
 export const GARBAGE_IDLE_MS = 200;
+/**
+ * A server that keeps the connection open and says nothing for this long is waiting
+ * for us (a body shorter than its Content-Length, a request without its blank line):
+ * that is an answer (`idle`), not a hung target, and not worth the whole exec timeout.
+ */
+export const SILENCE_IDLE_MS = 750;
 
 /**
  * Sends the requests one after another over one connection, each once the previous one
@@ -37,6 +43,11 @@ export function deliverHttp(input: HttpInput, ctx: DeliveryContext): Promise<Htt
     let connected = false;
     let finished = false;
     let garbageTimer: NodeJS.Timeout | undefined;
+    let silenceTimer: NodeJS.Timeout | undefined;
+    const expectAnswer = () => {
+      clearTimeout(silenceTimer);
+      silenceTimer = setTimeout(() => finish('idle'), SILENCE_IDLE_MS);
+    };
 
     const finish = (token?: string, transportError?: string) => {
       if (finished) return;
@@ -44,6 +55,7 @@ export function deliverHttp(input: HttpInput, ctx: DeliveryContext): Promise<Htt
       if (token) tokens.push(token);
       clearTimeout(deadline);
       clearTimeout(garbageTimer);
+      clearTimeout(silenceTimer);
       ctx.signal.removeEventListener('abort', onAbort);
       socket.destroy();
       const result: HttpDelivery = { signature: tokens.join(' '), exchanges };
@@ -59,6 +71,7 @@ export function deliverHttp(input: HttpInput, ctx: DeliveryContext): Promise<Htt
       next += 1;
       reader.expect(methodOf(request));
       socket.write(serialize(request));
+      expectAnswer();
     };
 
     const onResponse = (response: HttpResponse) => {
@@ -74,6 +87,7 @@ export function deliverHttp(input: HttpInput, ctx: DeliveryContext): Promise<Htt
     };
 
     const onData = (chunk: Buffer) => {
+      if (!finished) expectAnswer(); // the server is talking: a slow answer is still an answer
       for (const response of reader.push(chunk)) onResponse(response);
       if (finished || !reader.isGarbage) return;
       if (!tokens.includes('garbage')) tokens.push('garbage');

@@ -39,6 +39,8 @@ function runtimeNeeds(syscalls: string[]): RuntimeNeeds {
 
 const names = (plan: ProfilePlan) => plan.allow.map((entry) => entry.name);
 const errnoOf = (plan: ProfilePlan, name: string) => plan.errno.find((rule) => rule.name === name)?.errno;
+/** errno rules other than the standing "denied with ENOSYS because it has a fallback" ones */
+const ownRules = (plan: ProfilePlan) => plan.errno.filter((rule) => rule.why !== 'denied-with-fallback');
 
 /** Syscalls of the x86_64 table, often the ones with rules of their own; lists of them as observations and runtime needs. */
 const knownName = fc.oneof(fc.constantFrom('clone', 'clone3', 'execve'), fc.constantFrom(...allSyscalls('x86_64')));
@@ -58,7 +60,7 @@ describe('buildProfilePlan', () => {
   it('answers clone3 with ENOSYS even when it was observed, as long as clone is allowed', () => {
     const plan = buildProfilePlan({ observed: ['clone', 'clone3'], runtime: null });
     expect(names(plan)).toEqual(['clone']);
-    expect(plan.errno).toEqual([expect.objectContaining({ name: 'clone3', errno: ENOSYS })]);
+    expect(ownRules(plan)).toEqual([expect.objectContaining({ name: 'clone3', errno: ENOSYS })]);
   });
 
   it('answers clone3 with ENOSYS when only the runtime needs clone', () => {
@@ -69,11 +71,35 @@ describe('buildProfilePlan', () => {
   it('keeps clone3 allowed when it was observed and clone was not', () => {
     const plan = buildProfilePlan({ observed: ['clone3', 'write'], runtime: null });
     expect(names(plan)).toEqual(['clone3', 'write']);
-    expect(plan.errno).toEqual([]);
+    expect(ownRules(plan)).toEqual([]);
   });
 
-  it('adds no errno rule when neither clone nor clone3 is used', () => {
-    expect(buildProfilePlan({ observed: ['read'], runtime: null }).errno).toEqual([]);
+  it('adds no errno rule of its own when neither clone nor clone3 is used', () => {
+    expect(ownRules(buildProfilePlan({ observed: ['read'], runtime: null }))).toEqual([]);
+  });
+
+  it('denies an unneeded syscall that has a known fallback with ENOSYS, never EPERM', () => {
+    const plan = buildProfilePlan({ observed: ['read', 'faccessat'], runtime: null });
+    for (const name of ['clone3', 'faccessat2', 'statx', 'close_range', 'getrandom', 'rseq']) {
+      expect(errnoOf(plan, name), name).toBe(ENOSYS);
+    }
+    expect(errnoOf(plan, 'ptrace')).toBeUndefined(); // no fallback: the default EPERM
+  });
+
+  it('with --prefer-enosys answers a syscall with ENOSYS when its fallback was seen to work', () => {
+    const input = {
+      observed: ['faccessat', 'faccessat2', 'getrandom', 'openat'],
+      runtime: null,
+      observedFallbacks: [
+        { syscall: 'faccessat2', fallback: 'faccessat' },
+        { syscall: 'getrandom', fallback: 'ptrace' }, // not a known fallback: ignored
+      ],
+    };
+    expect(names(buildProfilePlan(input))).toContain('faccessat2');
+    const tight = buildProfilePlan({ ...input, preferEnosys: true });
+    expect(errnoOf(tight, 'faccessat2')).toBe(ENOSYS);
+    expect(tight.errno.find((r) => r.name === 'faccessat2')?.why).toBe('prefer-enosys');
+    expect(names(tight)).toContain('getrandom');
   });
 
   it('merges the runtime needs, marking the names only the runtime needs', () => {
@@ -116,9 +142,11 @@ describe('buildProfilePlan', () => {
         const needed = new Set([...input.observed, ...(input.runtime?.syscalls ?? [])]);
         expect(allowed.filter((name) => answered.includes(name))).toEqual([]);
         for (const name of allowed) expect(needed.has(name)).toBe(true);
-        // everything needed is decided one way or the other; only clone3 is ever errno-answered
+        // everything needed is decided one way or the other; only clone3 is errno-answered among them
         for (const name of needed) expect(allowed.includes(name) || answered.includes(name)).toBe(true);
-        expect(answered).toEqual(allowed.includes('clone') ? ['clone3'] : []);
+        expect(ownRules(plan).map((r) => r.name)).toEqual(allowed.includes('clone') ? ['clone3'] : []);
+        // and every errno answer is ENOSYS for a syscall with a known fallback
+        for (const rule of plan.errno) expect(rule.errno).toBe(ENOSYS);
         expect(allowed).toEqual([...new Set(allowed)].sort());
         for (const entry of plan.allow) {
           expect(entry.origin).toBe(input.observed.includes(entry.name) ? 'target' : 'runtime');
@@ -166,6 +194,31 @@ describe('renderDockerProfile', () => {
       "action": "SCMP_ACT_ERRNO",
       "errnoRet": 38,
       "comment": "ENOSYS makes glibc fall back to clone, which is allowed; EPERM would break the fallback (Docker does the same)"
+    },
+    {
+      "names": [
+        "close_range",
+        "copy_file_range",
+        "epoll_pwait2",
+        "faccessat2",
+        "fchmodat2",
+        "futex_waitv",
+        "getrandom",
+        "io_uring_setup",
+        "map_shadow_stack",
+        "membarrier",
+        "mseal",
+        "openat2",
+        "pidfd_open",
+        "pidfd_send_signal",
+        "preadv2",
+        "pwritev2",
+        "rseq",
+        "statx"
+      ],
+      "action": "SCMP_ACT_ERRNO",
+      "errnoRet": 38,
+      "comment": "not needed, and denied with ENOSYS rather than EPERM so that a caller takes its fallback"
     }
   ]
 }
@@ -174,9 +227,10 @@ describe('renderDockerProfile', () => {
   });
 
   it('leaves out empty rules', () => {
-    expect(toDockerProfile(buildProfilePlan({ observed: [], runtime: null })).syscalls).toEqual([]);
+    const allowRules = (p: ReturnType<typeof toDockerProfile>) => (p.syscalls ?? []).filter((r) => r.action === 'SCMP_ACT_ALLOW');
+    expect(allowRules(toDockerProfile(buildProfilePlan({ observed: [], runtime: null })))).toEqual([]);
     const runtimeOnly = toDockerProfile(buildProfilePlan({ observed: [], runtime: runtimeNeeds(['execve']) }));
-    expect(runtimeOnly.syscalls).toHaveLength(1);
+    expect(allowRules(runtimeOnly)).toHaveLength(1);
   });
 
   it('does not depend on the order or repetition of the observations', () => {

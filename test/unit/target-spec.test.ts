@@ -46,8 +46,9 @@ describe('strace command lines', () => {
   it('filters seen syscalls by number with --seccomp-bpf', () => {
     const args = straceArgs({ kind: 'coverage', exclude: ['read', 'write', 'map_shadow_stack'] }, '/f', 'x86_64');
     expect(args).toContain('--seccomp-bpf');
-    // read=0, write=1, map_shadow_stack=453 (unknown to strace 6.1 by name, fine by number)
-    expect(args).toContain('trace=!0,1,453');
+    // read=0, write=1; map_shadow_stack=453 is beyond strace 6.1's table, which rejects it even
+    // as a number: it cannot be excluded and stays traced (harmless: a rare call)
+    expect(args).toContain('trace=!0,1');
     expect(args.slice(args.indexOf('-o'), args.indexOf('-o') + 2)).toEqual(['-o', '/f']);
   });
   it('traces everything when nothing is seen yet', () => {
