@@ -10,7 +10,7 @@ import { CorpusDir } from '../corpus/corpus.js';
 import { ENTRY_FORMAT, CRASH_FORMAT, LIFECYCLE, inputId, type CorpusEntry, type Input } from '../corpus/entry.js';
 import { dataError, UserError } from '../errors.js';
 import type { Strategy } from '../strategy.js';
-import { MULTIPLEXER_SET } from '../syscalls/multiplexers.js';
+import { traceAlwaysSet } from '../coverage/trace-always.js';
 import type { Arch } from '../syscalls/table.js';
 import { TargetInstance } from '../target/instance.js';
 import type { TargetSpec } from '../target/spec.js';
@@ -145,8 +145,7 @@ export class Campaign {
   private speed = 0;
 
   constructor(private readonly options: CampaignOptions) {
-    const traceAlways = options.argFeatures ? MULTIPLEXER_SET : new Set<string>();
-    this.coverage = new CoverageMap(traceAlways);
+    this.coverage = new CoverageMap(traceAlwaysSet(options.argFeatures));
     this.corpus = new CorpusDir(options.corpusDir);
     this.scheduler = new Scheduler(createRng(options.seed), options.strategies);
     this.strategyByName = new Map(options.strategies.map((s) => [s.name, s]));
@@ -235,7 +234,7 @@ export class Campaign {
     if (data.command.join(' ') !== this.options.target.command.join(' ')) {
       this.options.warn(`resuming ${file}, which was made for a different command: ${data.command.join(' ')}`);
     }
-    this.coverage = CoverageMap.fromJSON(data, this.options.argFeatures ? MULTIPLEXER_SET : new Set());
+    this.coverage = CoverageMap.fromJSON(data, traceAlwaysSet(this.options.argFeatures));
     this.priorElapsedMs = data.elapsedMs;
     this.epochs = data.epochs;
     this.execIndex = data.executions;

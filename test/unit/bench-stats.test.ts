@@ -106,6 +106,7 @@ describe('the report', () => {
         record(samples, `rps_${variant}`, round, v);
         record(samples, `events_${variant}`, round, variant === 'full_strace' ? 50 : 0);
         record(samples, `wakeups_${variant}`, round, variant === 'untraced' ? 0 : 1);
+        record(samples, `cpu_ms_${variant}`, round, (variant === 'full_strace' ? 2 : variant === 'untraced' ? 0.4 : 0.5) * (round + 1));
       });
     }
     [50, 40].forEach((v, round) => record(samples, 'execs_per_sec_jobs1', round, v));
@@ -144,6 +145,9 @@ describe('the report', () => {
     expect(r.date).toBe('2026-01-01T00:00:00.000Z');
     expect(Object.keys(r.tracer_wakeups_per_request)).toEqual([...RPS_VARIANTS]);
     expect(r.trace_events_per_request.full_strace).toBe(50);
+    expect(r.cpu_ms_per_request.untraced).toBe(0.8);
+    // every round's CPU doubles or triples, the per-round ratio stays put
+    expect(r.cpu_overhead_ratio).toEqual({ full_strace: 5, filtered: 1.25, filtered_tool_default: 1.25, filtered_thread_probe: 1.25 });
   });
 
   it('survives a JSON round trip and a missing metric becomes null, not a crash', () => {

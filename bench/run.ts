@@ -1,0 +1,336 @@
+/**
+ * `npm run bench [-- --json] [-- --quick]`: the speed figures of the core engine,
+ * every alternative measured in the same run, interleaved round by round.
+ *
+ * 1. A 300-exec fuzz run of the demo server gives the seen set (coverage.json).
+ * 2. Throughput of the demo server under a fixed keep-alive load of GET / and
+ *    GET /files/, started through the tool's own TargetInstance with TraceMode
+ *    `none` (untraced), `coverage` excluding nothing (`strace -f`, everything traced),
+ *    `coverage` excluding the seen set (`--seccomp-bpf -e trace=!seen`), the tool's
+ *    default exclusion (multiplexers kept traced), and the seen set minus the
+ *    per-thread start-up calls (rseq, set_robust_list).
+ * 3. `fuzz --max-execs N` with --jobs 1 and --jobs 2 (execs/s from summary.json,
+ *    peak RSS of the seccomplete process), and `fuzz --until-stable`.
+ *
+ * Progress goes to stderr; stdout gets the table, or with --json one JSON object.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
+import { CoverageMap } from '../src/coverage/map.js';
+import { parseCoverageFile } from '../src/engine/campaign.js';
+import { THREAD_PROBES, traceAlwaysSet } from '../src/coverage/trace-always.js';
+import { TargetInstance } from '../src/target/instance.js';
+import type { TargetSpec } from '../src/target/spec.js';
+import { checkStrace, type TraceMode } from '../src/trace/strace.js';
+import { sleep } from '../src/util/duration.js';
+import type { LoadOptions, LoadResult } from './load.js';
+import { cleanupAll, cpuTicks, onCleanup, parentPid, run, voluntarySwitches } from './procs.js';
+import { buildReport, formatTable, record, RPS_VARIANTS, schedule, type Machine, type RpsVariant, type Samples } from './stats.js';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = path.join(REPO, 'bin', 'seccomplete.js');
+const SERVER = path.join(REPO, 'examples', 'demo-server', 'server.mjs');
+const LOAD_SCRIPT = fileURLToPath(new URL('./load.js', import.meta.url));
+const RSS_PROBE = pathToFileURL(fileURLToPath(new URL('./rss-probe.js', import.meta.url))).href;
+const SERVER_COMMAND = [process.execPath, SERVER, '--port', '{port}', '--root', '{workdir}'];
+const STRACE = process.env.SECCOMPLETE_STRACE ?? 'strace';
+/** Syscalls every new glibc thread makes first: one of them traced gives each thread a seccomp stop. */
+const THREAD_START_SYSCALLS: ReadonlySet<string> = new Set(THREAD_PROBES);
+
+interface Settings {
+  json: boolean;
+  quick: boolean;
+  rpsRounds: number;
+  fuzzRounds: number;
+  stableRuns: number;
+  seenExecs: number;
+  fuzzExecs: number;
+  load: Omit<LoadOptions, 'host' | 'port'>;
+}
+
+function settingsFrom(argv: string[]): Settings {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      json: { type: 'boolean', default: false },
+      quick: { type: 'boolean', default: false },
+      rounds: { type: 'string' },
+      'fuzz-rounds': { type: 'string' },
+      'stable-runs': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(
+      'usage: npm run -s bench -- [--json] [--quick] [--rounds N] [--fuzz-rounds N] [--stable-runs N]\n' +
+        '  --json           one JSON object on stdout (progress on stderr)\n' +
+        '  --quick          fewer rounds and a smaller load (about 2 minutes)\n' +
+        '  --rounds N       rounds of the throughput comparison (default 7, quick 3)\n' +
+        '  --fuzz-rounds N  rounds of the --jobs 1 / --jobs 2 comparison (default 3, quick 2)\n' +
+        '  --stable-runs N  runs of fuzz --until-stable (default 2, quick 1)\n',
+    );
+    process.exit(0);
+  }
+  const quick = values.quick === true;
+  const int = (text: string | undefined, fallback: number, name: string) => {
+    if (text === undefined) return fallback;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} expects a positive whole number`);
+    return n;
+  };
+  return {
+    json: values.json === true,
+    quick,
+    rpsRounds: int(values.rounds, quick ? 3 : 7, 'rounds'),
+    fuzzRounds: int(values['fuzz-rounds'], quick ? 2 : 3, 'fuzz-rounds'),
+    stableRuns: int(values['stable-runs'], quick ? 1 : 2, 'stable-runs'),
+    seenExecs: 300,
+    fuzzExecs: quick ? 300 : 400,
+    load: {
+      paths: ['/', '/files/'],
+      connections: 8,
+      warmup: 500,
+      requests: quick ? 1500 : 2000,
+      responseTimeoutMs: 30_000,
+    },
+  };
+}
+
+const progress = (message: string) => process.stderr.write(`bench: ${message}\n`);
+
+async function machineInfo(): Promise<Machine> {
+  let cpu = os.cpus()[0]?.model ?? 'unknown';
+  try {
+    cpu = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? cpu;
+  } catch {
+    // keep os.cpus()
+  }
+  let strace = 'unknown';
+  try {
+    const { stdout } = await promisify(execFile)(STRACE, ['-V'], { timeout: 10_000 });
+    strace = /version\s+(\S+)/.exec(stdout)?.[1] ?? stdout.split('\n')[0] ?? strace;
+  } catch {
+    // reported as unknown; checkStrace fails the bench anyway
+  }
+  return { cpu_model: cpu, cores: os.availableParallelism(), kernel: os.release(), node: process.version, strace };
+}
+
+// ---------------------------------------------------------------- fuzz runs
+
+interface FuzzOutcome {
+  executions: number;
+  elapsedMs: number;
+  rssMb: number | undefined;
+  reason: string;
+}
+
+let runCounter = 0;
+
+/** One `seccomplete fuzz` run of the demo server in a fresh --out; reads summary.json. */
+async function fuzz(tmp: string, label: string, flags: string[], timeoutMs: number): Promise<FuzzOutcome & { coverageFile: string }> {
+  const id = `${label}-${++runCounter}`;
+  const out = path.join(tmp, id);
+  const rssFile = path.join(tmp, `${id}.rss.json`);
+  const args = ['--import', RSS_PROBE, BIN, 'fuzz', ...flags, '--out', out, '-q', '--', ...SERVER_COMMAND];
+  const result = await run(process.execPath, args, {
+    cwd: REPO,
+    env: { ...process.env, SECCOMPLETE_BENCH_RSS_FILE: rssFile },
+    timeoutMs,
+    stop: 'interrupt',
+  });
+  if (result.code !== 0) {
+    const tail = result.stderr.trim().split('\n').slice(-5).join('\n  ');
+    throw new Error(`seccomplete fuzz ${flags.join(' ')} exited with ${result.code ?? result.signal}:\n  ${tail}`);
+  }
+  const summary = JSON.parse(await readFile(path.join(out, 'summary.json'), 'utf8')) as { executions: number; elapsedMs: number; reason: string };
+  let rssMb: number | undefined;
+  try {
+    rssMb = (JSON.parse(await readFile(rssFile, 'utf8')) as { maxRssKb: number }).maxRssKb / 1024;
+  } catch {
+    progress(`warning: no peak RSS from ${label} (the probe wrote nothing)`);
+  }
+  return { executions: summary.executions, elapsedMs: summary.elapsedMs, rssMb, reason: summary.reason, coverageFile: path.join(out, 'coverage.json') };
+}
+
+// ---------------------------------------------------------------- throughput
+
+interface RpsOutcome {
+  rps: number;
+  eventsPerRequest: number;
+  wakeupsPerRequest: number;
+  /** CPU time of the server and of strace per request: less sensitive to other tenants than req/s */
+  cpuMsPerRequest: number;
+}
+
+/** USER_HZ: the unit of /proc/<pid>/stat times (100 on every Linux we run on; asked once). */
+let clockTicksPerSecond = 100;
+async function readClockTicks(): Promise<void> {
+  try {
+    const { stdout } = await promisify(execFile)('getconf', ['CLK_TCK'], { timeout: 5000 });
+    const n = Number(stdout.trim());
+    if (Number.isInteger(n) && n > 0) clockTicksPerSecond = n;
+  } catch {
+    // keep 100
+  }
+}
+
+let instanceSlot = 0;
+
+function runLoad(options: LoadOptions): Promise<LoadResult> {
+  return run(process.execPath, [LOAD_SCRIPT, JSON.stringify(options)], { timeoutMs: 300_000, stop: 'kill' }).then((r) => {
+    if (r.code !== 0) throw new Error(`load generator exited with ${r.code ?? r.signal}: ${r.stderr.trim()}`);
+    return JSON.parse(r.stdout) as LoadResult;
+  });
+}
+
+/** Starts the demo server the way the tool does (TargetInstance + TraceMode), loads it, stops it. */
+async function measureRps(runDir: string, mode: TraceMode, s: Settings): Promise<RpsOutcome> {
+  const spec: TargetSpec = { command: SERVER_COMMAND, port: 'auto', ready: { kind: 'port' }, readyTimeoutMs: 30_000, templates: [], env: {} };
+  const instance = new TargetInstance(spec, { runDir, slot: instanceSlot++, stracePath: STRACE, arch: 'x86_64' });
+  let events = 0;
+  instance.onEvent = () => {
+    events += 1;
+  };
+  const unregister = onCleanup(async () => {
+    await instance.stop(0);
+  });
+  try {
+    await instance.start(mode);
+    const tracer = mode.kind === 'none' || instance.targetPid === undefined ? undefined : parentPid(instance.targetPid);
+    await sleep(100); // start-up trace lines still in flight are not the load's
+    const pids = [instance.targetPid, tracer].filter((p): p is number => p !== undefined);
+    const cpu = () => pids.reduce((sum, p) => sum + (cpuTicks(p) ?? Number.NaN), 0);
+    const events0 = events;
+    const wakeups0 = tracer === undefined ? 0 : (voluntarySwitches(tracer) ?? 0);
+    const cpu0 = cpu();
+    const result = await runLoad({ host: '127.0.0.1', port: instance.port, ...s.load });
+    const cpu1 = cpu();
+    const wakeups1 = tracer === undefined ? 0 : (voluntarySwitches(tracer) ?? 0);
+    // the parser may lag behind strace: wait until the stream is quiet
+    for (let last = -1, i = 0; i < 100 && events !== last; i++) {
+      last = events;
+      await sleep(50);
+    }
+    const bad = Object.entries(result.statuses).filter(([status]) => status !== '200');
+    if (bad.length > 0) throw new Error(`the demo server answered ${bad.map(([st, n]) => `${n}x ${st}`).join(', ')}`);
+    const total = s.load.warmup + s.load.requests;
+    return {
+      rps: result.rps,
+      eventsPerRequest: (events - events0) / total,
+      wakeupsPerRequest: (wakeups1 - wakeups0) / total,
+      cpuMsPerRequest: (((cpu1 - cpu0) / clockTicksPerSecond) * 1000) / total,
+    };
+  } finally {
+    await instance.stop();
+    unregister();
+  }
+}
+
+// ---------------------------------------------------------------- main
+
+type Job = { kind: 'rps'; variant: RpsVariant } | { kind: 'fuzz'; jobs: 1 | 2 } | { kind: 'stable' };
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const s = settingsFrom(process.argv.slice(2));
+  if (!existsSync(path.join(REPO, 'dist', 'src', 'cli', 'main.js'))) throw new Error('dist/ is missing: run npm run build first');
+  await checkStrace(STRACE);
+  await readClockTicks();
+  const machine = await machineInfo();
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'seccomplete-bench-'));
+  onCleanup(() => rm(tmp, { recursive: true, force: true }));
+  const runDir = path.join(tmp, 'instances');
+  await mkdir(runDir, { recursive: true });
+
+  progress(`${machine.cpu_model}, ${machine.cores} cores, Linux ${machine.kernel}, Node ${machine.node}, strace ${machine.strace}`);
+  progress(`seen set: fuzz --max-execs ${s.seenExecs} on the demo server`);
+  const seenRun = await fuzz(tmp, 'seen', ['--max-execs', String(s.seenExecs)], 180_000);
+  const coverage = parseCoverageFile(await readFile(seenRun.coverageFile, 'utf8'));
+  const seen = coverage.syscalls;
+  // What the tool itself would exclude at its next epoch (argument features on: multiplexers stay traced).
+  const toolExclude = CoverageMap.fromJSON(coverage, traceAlwaysSet(true)).excludable();
+  progress(`seen ${seen.length} syscalls in ${seenRun.executions} executions; the tool's next epoch would exclude ${toolExclude.length}`);
+
+  const modes: Record<RpsVariant, TraceMode> = {
+    untraced: { kind: 'none' },
+    full_strace: { kind: 'coverage', exclude: [] },
+    filtered: { kind: 'coverage', exclude: seen },
+    filtered_tool_default: { kind: 'coverage', exclude: toolExclude },
+    filtered_thread_probe: { kind: 'coverage', exclude: seen.filter((n) => !THREAD_START_SYSCALLS.has(n)) },
+  };
+
+  const plan = schedule<Job>([
+    { alternatives: RPS_VARIANTS.map((variant) => ({ kind: 'rps', variant })), rounds: s.rpsRounds },
+    { alternatives: [{ kind: 'fuzz', jobs: 1 }, { kind: 'fuzz', jobs: 2 }], rounds: s.fuzzRounds },
+    { alternatives: [{ kind: 'stable' }], rounds: s.stableRuns },
+  ]);
+  const samples: Samples = {};
+  let step = 0;
+  for (const { round, item } of plan) {
+    step += 1;
+    const where = `[${step}/${plan.length}, round ${round + 1}]`;
+    if (item.kind === 'rps') {
+      const r = await measureRps(runDir, modes[item.variant], s);
+      record(samples, `rps_${item.variant}`, round, r.rps);
+      record(samples, `events_${item.variant}`, round, r.eventsPerRequest);
+      record(samples, `wakeups_${item.variant}`, round, r.wakeupsPerRequest);
+      record(samples, `cpu_ms_${item.variant}`, round, r.cpuMsPerRequest);
+      progress(
+        `${where} ${item.variant}: ${r.rps.toFixed(0)} req/s; per request ${r.cpuMsPerRequest.toFixed(3)} ms CPU, ` +
+          `${r.eventsPerRequest.toFixed(2)} trace events, ${r.wakeupsPerRequest.toFixed(2)} tracer wake-ups`,
+      );
+    } else if (item.kind === 'fuzz') {
+      const r = await fuzz(tmp, `jobs${item.jobs}`, ['--max-execs', String(s.fuzzExecs), '--jobs', String(item.jobs)], 300_000);
+      const eps = (r.executions / r.elapsedMs) * 1000;
+      record(samples, `execs_per_sec_jobs${item.jobs}`, round, eps);
+      if (r.rssMb !== undefined) record(samples, `rss_mb_jobs${item.jobs}`, round, r.rssMb);
+      progress(`${where} fuzz --jobs ${item.jobs}: ${r.executions} execs in ${(r.elapsedMs / 1000).toFixed(1)} s = ${eps.toFixed(1)} execs/s, peak RSS ${r.rssMb?.toFixed(0) ?? '?'} MB`);
+    } else {
+      const r = await fuzz(tmp, 'stable', ['--until-stable'], 600_000);
+      if (r.reason !== 'stable') throw new Error(`fuzz --until-stable stopped for '${r.reason}', not 'stable'`);
+      record(samples, 'stable_seconds', round, r.elapsedMs / 1000);
+      record(samples, 'stable_execs', round, r.executions);
+      if (r.rssMb !== undefined) record(samples, 'rss_mb_until_stable', round, r.rssMb);
+      progress(`${where} fuzz --until-stable: stable after ${(r.elapsedMs / 1000).toFixed(1)} s and ${r.executions} execs`);
+    }
+  }
+
+  const report = buildReport({
+    samples,
+    seenSyscalls: seen.length,
+    seenSetExecs: s.seenExecs,
+    load: { requests: s.load.requests, warmup: s.load.warmup, connections: s.load.connections, paths: s.load.paths },
+    fuzzMaxExecs: s.fuzzExecs,
+    rounds: { rps: s.rpsRounds, fuzz: s.fuzzRounds, stable: s.stableRuns },
+    quick: s.quick,
+    machine,
+    date: new Date().toISOString(),
+    benchSeconds: (performance.now() - started) / 1000,
+  });
+  process.stdout.write(s.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatTable(report)}\n`);
+}
+
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (interrupted) return;
+    interrupted = true;
+    progress(`${signal}: ending every process the bench started`);
+    void cleanupAll().finally(() => process.exit(130));
+  });
+}
+
+main()
+  .catch((err: unknown) => {
+    if (interrupted) return; // the failure is the interruption's doing
+    process.stderr.write(`bench: error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    await cleanupAll();
+  });

@@ -1,0 +1,277 @@
+/**
+ * Pure helpers of the bench: medians, the interleaved schedule, paired ratios, the
+ * JSON report and its table. No I/O here, so that test/unit/bench-stats.test.ts can
+ * check them without starting anything.
+ */
+
+export function median(values: readonly number[]): number {
+  const xs = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (xs.length === 0) return Number.NaN;
+  const mid = Math.floor(xs.length / 2);
+  return xs.length % 2 === 1 ? (xs[mid] as number) : ((xs[mid - 1] as number) + (xs[mid] as number)) / 2;
+}
+
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+  n: number;
+  /** (max - min) / median: how much the rounds disagree */
+  relativeRange: number;
+}
+
+export function spread(values: readonly number[]): Spread {
+  const xs = values.filter((v) => Number.isFinite(v));
+  const m = median(xs);
+  const min = xs.length ? Math.min(...xs) : Number.NaN;
+  const max = xs.length ? Math.max(...xs) : Number.NaN;
+  return { median: m, min, max, n: xs.length, relativeRange: m ? (max - min) / m : Number.NaN };
+}
+
+/** Rounds to `digits` significant digits (NaN and infinities pass through). */
+export function sig(value: number, digits = 3): number {
+  if (!Number.isFinite(value) || value === 0) return value;
+  return Number(value.toPrecision(digits));
+}
+
+export interface ScheduleItem<T> {
+  round: number;
+  item: T;
+}
+
+/**
+ * Interleaves alternatives: A B C, B C A, C A B, ... for `rounds` rounds. Every
+ * alternative runs once per round, next to the others, so slow drifts of a shared
+ * machine hit all of them alike; rotating the order keeps any one of them from
+ * always running first (cold) or right after the heaviest one.
+ */
+export function interleave<T>(alternatives: readonly T[], rounds: number): ScheduleItem<T>[] {
+  const out: ScheduleItem<T>[] = [];
+  const n = alternatives.length;
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < n; i++) out.push({ round, item: alternatives[(round + i) % n] as T });
+  }
+  return out;
+}
+
+/**
+ * Several groups of alternatives, each interleaved with itself, merged round by
+ * round: round r runs every group's round r (a group with fewer rounds drops out).
+ */
+export function schedule<T>(groups: readonly { alternatives: readonly T[]; rounds: number }[]): ScheduleItem<T>[] {
+  const maxRounds = Math.max(0, ...groups.map((g) => g.rounds));
+  const perGroup = groups.map((g) => interleave(g.alternatives, g.rounds));
+  const out: ScheduleItem<T>[] = [];
+  for (let round = 0; round < maxRounds; round++) {
+    for (const items of perGroup) out.push(...items.filter((s) => s.round === round));
+  }
+  return out;
+}
+
+/**
+ * The ratio of two alternatives measured in the same rounds: the median of the
+ * per-round ratios numerator[r] / denominator[r]. Pairing by round cancels what a
+ * round shares (another tenant's load), which a ratio of two medians would not.
+ * Rounds where either side is missing are skipped.
+ */
+export function pairedRatio(numerator: readonly (number | undefined)[], denominator: readonly (number | undefined)[]): { ratio: number; perRound: number[] } {
+  const perRound: number[] = [];
+  const n = Math.min(numerator.length, denominator.length);
+  for (let i = 0; i < n; i++) {
+    const a = numerator[i];
+    const b = denominator[i];
+    if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0) continue;
+    perRound.push(a / b);
+  }
+  return { ratio: median(perRound), perRound };
+}
+
+/** Per-round samples of one metric, indexed by round (undefined where a round did not run it). */
+export type Samples = Record<string, (number | undefined)[]>;
+
+export function record(samples: Samples, key: string, round: number, value: number): void {
+  const row = (samples[key] ??= []);
+  while (row.length <= round) row.push(undefined);
+  row[round] = value;
+}
+
+export function defined(values: readonly (number | undefined)[]): number[] {
+  return values.filter((v): v is number => v !== undefined && Number.isFinite(v));
+}
+
+export interface Machine {
+  cpu_model: string;
+  cores: number;
+  kernel: string;
+  node: string;
+  strace: string;
+}
+
+/** Throughput variants of the demo server, in the order the table shows them. */
+export const RPS_VARIANTS = ['untraced', 'full_strace', 'filtered', 'filtered_tool_default', 'filtered_thread_probe'] as const;
+export type RpsVariant = (typeof RPS_VARIANTS)[number];
+
+export interface BenchReport {
+  example_rps_untraced: number;
+  example_rps_full_strace: number;
+  example_rps_filtered: number;
+  /** untraced / full, median of per-round ratios */
+  full_strace_overhead_ratio: number;
+  /** untraced / filtered, median of per-round ratios */
+  filtered_overhead_ratio: number;
+  /** the tool's default filter: seen set minus the multiplexers kept traced for argument features */
+  example_rps_filtered_tool_default: number;
+  filtered_tool_default_overhead_ratio: number;
+  /** the seen set minus rseq and set_robust_list, so that every new thread makes one traced call */
+  example_rps_filtered_thread_probe: number;
+  filtered_thread_probe_overhead_ratio: number;
+  /** times strace woke up (its voluntary context switches) per request: ptrace stops, printed or not */
+  tracer_wakeups_per_request: Record<RpsVariant, number>;
+  /** trace lines the tool parsed per request */
+  trace_events_per_request: Record<RpsVariant, number>;
+  /** CPU time of the server (all threads) plus strace per request, in ms */
+  cpu_ms_per_request: Record<RpsVariant, number>;
+  /** cpu_ms_per_request of each variant / untraced, median of per-round ratios: steadier than req/s on a shared machine */
+  cpu_overhead_ratio: Record<Exclude<RpsVariant, 'untraced'>, number>;
+  execs_per_sec_jobs1: number;
+  execs_per_sec_jobs2: number;
+  /** jobs2 / jobs1, median of per-round ratios */
+  jobs2_speedup_ratio: number;
+  example_seconds_to_stable: number;
+  example_execs_to_stable: number;
+  peak_rss_mb: number;
+  peak_rss_mb_jobs2: number;
+  peak_rss_mb_until_stable: number;
+  seen_syscalls: number;
+  /** --max-execs of the fuzz run whose coverage.json gave the seen set */
+  seen_set_execs: number;
+  load: { requests: number; warmup: number; connections: number; paths: string[] };
+  fuzz_max_execs: number;
+  rounds: { rps: number; fuzz: number; stable: number };
+  quick: boolean;
+  ratio_method: string;
+  machine: Machine;
+  date: string;
+  bench_seconds: number;
+  /** every measurement, per round: rps_*, events_*, wakeups_*, execs_per_sec_*, rss_mb_*, stable_* */
+  samples: Samples;
+}
+
+export interface ReportInput {
+  samples: Samples;
+  seenSyscalls: number;
+  seenSetExecs: number;
+  load: BenchReport['load'];
+  fuzzMaxExecs: number;
+  rounds: BenchReport['rounds'];
+  quick: boolean;
+  machine: Machine;
+  date: string;
+  benchSeconds: number;
+}
+
+const m = (samples: Samples, key: string): number => median(defined(samples[key] ?? []));
+const overhead = (samples: Samples, variant: RpsVariant): number =>
+  pairedRatio(samples.rps_untraced ?? [], samples[`rps_${variant}`] ?? []).ratio;
+
+/** The one JSON object `npm run bench -- --json` prints. */
+export function buildReport(input: ReportInput): BenchReport {
+  const s = input.samples;
+  const perVariant = (prefix: string) =>
+    Object.fromEntries(RPS_VARIANTS.map((v) => [v, sig(m(s, `${prefix}_${v}`), 3)])) as Record<RpsVariant, number>;
+  return {
+    example_rps_untraced: sig(m(s, 'rps_untraced'), 4),
+    example_rps_full_strace: sig(m(s, 'rps_full_strace'), 4),
+    example_rps_filtered: sig(m(s, 'rps_filtered'), 4),
+    full_strace_overhead_ratio: sig(overhead(s, 'full_strace')),
+    filtered_overhead_ratio: sig(overhead(s, 'filtered')),
+    example_rps_filtered_tool_default: sig(m(s, 'rps_filtered_tool_default'), 4),
+    filtered_tool_default_overhead_ratio: sig(overhead(s, 'filtered_tool_default')),
+    example_rps_filtered_thread_probe: sig(m(s, 'rps_filtered_thread_probe'), 4),
+    filtered_thread_probe_overhead_ratio: sig(overhead(s, 'filtered_thread_probe')),
+    tracer_wakeups_per_request: perVariant('wakeups'),
+    trace_events_per_request: perVariant('events'),
+    cpu_ms_per_request: perVariant('cpu_ms'),
+    cpu_overhead_ratio: Object.fromEntries(
+      RPS_VARIANTS.filter((v) => v !== 'untraced').map((v) => [v, sig(pairedRatio(s[`cpu_ms_${v}`] ?? [], s.cpu_ms_untraced ?? []).ratio)]),
+    ) as BenchReport['cpu_overhead_ratio'],
+    execs_per_sec_jobs1: sig(m(s, 'execs_per_sec_jobs1')),
+    execs_per_sec_jobs2: sig(m(s, 'execs_per_sec_jobs2')),
+    jobs2_speedup_ratio: sig(pairedRatio(s.execs_per_sec_jobs2 ?? [], s.execs_per_sec_jobs1 ?? []).ratio),
+    example_seconds_to_stable: sig(m(s, 'stable_seconds')),
+    example_execs_to_stable: Math.round(m(s, 'stable_execs')),
+    peak_rss_mb: sig(m(s, 'rss_mb_jobs1')),
+    peak_rss_mb_jobs2: sig(m(s, 'rss_mb_jobs2')),
+    peak_rss_mb_until_stable: sig(m(s, 'rss_mb_until_stable')),
+    seen_syscalls: input.seenSyscalls,
+    seen_set_execs: input.seenSetExecs,
+    load: input.load,
+    fuzz_max_execs: input.fuzzMaxExecs,
+    rounds: input.rounds,
+    quick: input.quick,
+    ratio_method: 'median over rounds of the per-round ratio (alternatives interleaved, order rotated each round)',
+    machine: input.machine,
+    date: input.date,
+    bench_seconds: sig(input.benchSeconds),
+    samples: Object.fromEntries(Object.entries(s).map(([k, v]) => [k, v.map((x) => (x === undefined ? undefined : sig(x, 4)))])),
+  };
+}
+
+function pad(text: string, width: number, right = false): string {
+  return right ? text.padStart(width) : text.padEnd(width);
+}
+
+function fmt(value: number): string {
+  if (!Number.isFinite(value)) return '-';
+  if (Math.abs(value) >= 100) return value.toFixed(0);
+  if (Math.abs(value) >= 10) return value.toFixed(1);
+  if (Math.abs(value) >= 1 || value === 0) return value.toFixed(2);
+  return value.toFixed(3);
+}
+
+/** The human-readable form: one line per metric with median, min, max over the rounds. */
+export function formatTable(report: BenchReport): string {
+  const s = report.samples;
+  const rows: [string, string, string, string, string][] = [['metric', 'median', 'min', 'max', 'n']];
+  const row = (label: string, key: string) => {
+    const sp = spread(defined(s[key] ?? []));
+    rows.push([label, fmt(sp.median), fmt(sp.min), fmt(sp.max), String(sp.n)]);
+  };
+  for (const v of RPS_VARIANTS) row(`demo server req/s, ${v.replaceAll('_', ' ')}`, `rps_${v}`);
+  for (const v of RPS_VARIANTS) row(`  tracer wake-ups per request, ${v.replaceAll('_', ' ')}`, `wakeups_${v}`);
+  for (const v of RPS_VARIANTS) row(`  trace events per request, ${v.replaceAll('_', ' ')}`, `events_${v}`);
+  for (const v of RPS_VARIANTS) row(`  CPU ms per request (server + strace), ${v.replaceAll('_', ' ')}`, `cpu_ms_${v}`);
+  row('fuzz execs/s, --jobs 1', 'execs_per_sec_jobs1');
+  row('fuzz execs/s, --jobs 2', 'execs_per_sec_jobs2');
+  row('--until-stable: seconds', 'stable_seconds');
+  row('--until-stable: executions', 'stable_execs');
+  row('peak RSS of seccomplete (MB), --jobs 1', 'rss_mb_jobs1');
+  row('peak RSS of seccomplete (MB), --jobs 2', 'rss_mb_jobs2');
+  row('peak RSS of seccomplete (MB), --until-stable', 'rss_mb_until_stable');
+  const widths = [0, 1, 2, 3, 4].map((i) => Math.max(...rows.map((r) => r[i as 0]!.length)));
+  const lines = rows.map((r) => r.map((cell, i) => pad(cell, widths[i] as number, i > 0)).join('  '));
+  lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
+  const ratios = [
+    `full strace overhead       untraced/full      ${fmt(report.full_strace_overhead_ratio)}x`,
+    `filtered overhead          untraced/filtered  ${fmt(report.filtered_overhead_ratio)}x`,
+    `tool default filter        untraced/filtered  ${fmt(report.filtered_tool_default_overhead_ratio)}x  (multiplexers kept traced)`,
+    `filter + thread probe      untraced/filtered  ${fmt(report.filtered_thread_probe_overhead_ratio)}x  (rseq, set_robust_list kept traced)`,
+    `--jobs 2 speed-up          jobs2/jobs1        ${fmt(report.jobs2_speedup_ratio)}x`,
+    `CPU per request vs untraced: ${Object.entries(report.cpu_overhead_ratio)
+      .map(([v, r]) => `${v.replaceAll('_', ' ')} ${fmt(r)}x`)
+      .join(', ')}`,
+  ];
+  const m = report.machine;
+  return [
+    `seccomplete bench, ${report.date}: ${m.cpu_model}, ${m.cores} cores, Linux ${m.kernel}, Node ${m.node}, strace ${m.strace}`,
+    `load: ${report.load.requests} timed requests (after ${report.load.warmup} warm-up) of ${report.load.paths.join(' and ')} over ${report.load.connections} keep-alive connections; ` +
+      `filter = ${report.seen_syscalls} syscalls seen by a ${report.seen_set_execs}-exec fuzz run; fuzz runs: --max-execs ${report.fuzz_max_execs}`,
+    '',
+    ...lines,
+    '',
+    'ratios (median of per-round ratios):',
+    ...ratios.map((r) => `  ${r}`),
+    '',
+    `bench took ${fmt(report.bench_seconds)} s (rounds: rps ${report.rounds.rps}, fuzz ${report.rounds.fuzz}, until-stable ${report.rounds.stable})`,
+  ].join('\n');
+}
