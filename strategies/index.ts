@@ -2,6 +2,7 @@ import type { Strategy } from '../src/strategy.js';
 import { usageError } from '../src/errors.js';
 import { createFaultsStrategy } from './faults/index.js';
 import { createHttpStrategy } from './http/index.js';
+import { createSignalsStrategy } from './signals/index.js';
 
 /**
  * What the campaign knows and shares with the strategies while it runs: the syscalls
@@ -25,6 +26,7 @@ export interface StrategyOptions {
 /** Every input channel seccomplete knows, by the name `--strategies` uses. */
 const FACTORIES: Record<string, (o: StrategyOptions) => Strategy> = {
   http: (o) => createHttpStrategy({ seedDirs: o.seedDirs }) as unknown as Strategy,
+  signals: (o) => createSignalsStrategy({ signals: o.signals, knowledge: o.knowledge }) as unknown as Strategy,
   faults: (o) => createFaultsStrategy({ knowledge: o.knowledge }) as unknown as Strategy,
 };
 

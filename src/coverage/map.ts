@@ -103,6 +103,11 @@ export class CoverageMap {
     return fresh;
   }
 
+  /** In how many ordinary (fault-free) executions the feature was seen; 0 when never. */
+  ordinaryCount(feature: Feature): number {
+    return this.features.get(feature)?.count ?? 0;
+  }
+
   setFirstEntry(features: Iterable<Feature>, entryId: string): void {
     for (const f of features) {
       const rec = this.features.get(f);

@@ -11,6 +11,8 @@ import { ENTRY_FORMAT, CRASH_FORMAT, LIFECYCLE, inputId, type CorpusEntry, type 
 import { dataError, UserError } from '../errors.js';
 import type { Strategy } from '../strategy.js';
 import { traceAlwaysSet } from '../coverage/trace-always.js';
+import { syscallOfFeature } from '../coverage/features.js';
+import { KNOWN_FALLBACKS } from '../profile/fallbacks.js';
 import type { Arch } from '../syscalls/table.js';
 import { TargetInstance } from '../target/instance.js';
 import type { TargetSpec } from '../target/spec.js';
@@ -430,11 +432,19 @@ export class Campaign {
    */
   private observeUnderFault(ex: Execution): string[] {
     const meta = this.execMeta(ex);
-    const fresh = this.coverage.observeUnderFault(ex.observation.features, meta);
+    // Causes are judged before this execution is counted: a feature no ordinary execution
+    // has shown is an error path, and a known fallback of the failed call is a fallback
+    // even if ordinary executions make it too (faccessat2 -> faccessat).
     const causes: string[] = [];
     for (const fault of ex.faults ?? []) {
-      for (const f of fresh) if (!f.includes('!')) causes.push(`${fault.syscall}!${fault.errno}->${f}`);
+      const fallbacks = KNOWN_FALLBACKS[fault.syscall] ?? [];
+      for (const f of ex.observation.features) {
+        if (f.includes('!')) continue;
+        const isFallback = fault.errno === 'ENOSYS' && fallbacks.includes(syscallOfFeature(f)) && f !== fault.syscall;
+        if (this.coverage.ordinaryCount(f) === 0 || isFallback) causes.push(`${fault.syscall}!${fault.errno}->${f}`);
+      }
     }
+    const fresh = this.coverage.observeUnderFault(ex.observation.features, meta);
     return [...fresh, ...this.coverage.observeUnderFault(causes, meta, false)];
   }
 

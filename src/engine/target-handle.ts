@@ -54,7 +54,10 @@ export function createTargetHandle(
       const exit = await instance.stop();
       const base = currentMode();
       const faults = options.faults ?? [];
-      const mode: TraceMode = base.kind === 'none' ? base : { ...base, faults };
+      // A fault epoch traces everything: what the fault caused must be comparable with
+      // what ordinary executions do, including syscalls they made often enough to exclude.
+      const mode: TraceMode =
+        base.kind === 'none' ? base : base.kind === 'coverage' && faults.length > 0 ? { ...base, exclude: [], faults } : { ...base, faults };
       log.faults = [...faults];
       setMode(mode);
       await instance.start(mode, options.holdPortMs ? { holdPortMs: options.holdPortMs } : {});

@@ -56,7 +56,11 @@ export function straceArgs(mode: Exclude<TraceMode, { kind: 'none' }>, outputPat
   }
   const allowed = numbers(mode.allow, arch);
   const notAllowed = allowed.length === 0 ? 'all' : `!${allowed.join(',')}`;
-  const args = [...base, '--seccomp-bpf', '-e', `trace=${notAllowed}`, '-e', `inject=${notAllowed}:error=${mode.defaultErrno}`];
+  // an allowed call runs untraced, unless a fault of the replayed entry must be injected into it
+  const faulted = new Set((mode.faults ?? []).map((f) => f.syscall));
+  const untraced = numbers(mode.allow.filter((name) => !faulted.has(name)), arch);
+  const traced = untraced.length === 0 ? 'all' : `!${untraced.join(',')}`;
+  const args = [...base, '--seccomp-bpf', '-e', `trace=${traced}`, '-e', `inject=${notAllowed}:error=${mode.defaultErrno}`];
   // A later -e inject overrides an earlier one for the syscalls they share.
   for (const rule of mode.errno) {
     const nr = syscallNumber(rule.name, arch);

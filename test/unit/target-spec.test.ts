@@ -60,4 +60,10 @@ describe('strace command lines', () => {
     expect(injects).toEqual(['inject=!0,56:error=1', 'inject=435:error=38']);
     expect(args).toContain('trace=!0,56');
   });
+  it("enforces a profile with a replayed entry's faults: a faulted allowed call is traced so it can fail", () => {
+    const faults = [{ syscall: 'read', errno: 'EINTR', when: 2, andLater: true }];
+    const args = straceArgs({ kind: 'enforce', allow: ['read', 'clone'], errno: [], defaultErrno: 1, faults }, '/f', 'x86_64');
+    expect(args).toContain('trace=!56');
+    expect(args.filter((a) => a.startsWith('inject='))).toEqual(['inject=!0,56:error=1', 'inject=0:error=EINTR:when=2+']);
+  });
 });
