@@ -3,6 +3,7 @@ import type { Input } from '../corpus/entry.js';
 import { LIFECYCLE } from '../corpus/entry.js';
 import type { Fault, Strategy } from '../strategy.js';
 import { createTargetHandle } from './target-handle.js';
+import { sleep } from '../util/duration.js';
 import type { ExitInfo, TargetInstance } from '../target/instance.js';
 import type { TraceMode } from '../trace/strace.js';
 
@@ -128,6 +129,9 @@ export class Executor {
       clearTimeout(timer);
     }
     if (!timedOut) await instance.waitQuiescent(this.options.settleMs, this.options.maxSettleMs);
+    // A target that exited (a terminating signal, a crash) left its last lines in the
+    // pipe: they belong to this input, not to the next start-up.
+    if (instance.state === 'exited') await Promise.race([instance.traceDrained(), sleep(2000)]);
     // A fault epoch ends with its execution: its shutdown is part of what the fault caused,
     // and the next input must meet a target without injected failures.
     if (log.faults.length > 0 && instance.state !== 'exited') await instance.stop();

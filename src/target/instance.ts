@@ -224,6 +224,11 @@ export class TargetInstance {
     return this.tail.join('\n');
   }
 
+  /** Resolves once every trace line of the current epoch has been read (after the tracer exited). */
+  traceDrained(): Promise<void> {
+    return this.traceDone;
+  }
+
   /** Resolves when the target has exited (for crash detection by the executor). */
   whenExited(): Promise<void> {
     return this.exited;
