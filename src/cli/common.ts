@@ -36,7 +36,7 @@ export function addTargetOptions(cmd: Command): Command {
     .option('--env <key=value>', 'extra environment variable for the target (repeatable)', collect, [])
     .option('--strategies <list>', `input channels, comma-separated (available: ${STRATEGY_NAMES.join(', ')})`, 'http')
     .option('--seeds <dir>', 'more seed inputs for the strategies, one raw input per file (repeatable)', collect, [])
-    .option('--signals <list>', 'signals the signals strategy may send, comma-separated (default: HUP,USR1,USR2,WINCH,TERM,QUIT,INT,CHLD)')
+    .option('--signals <list>', 'signals the signals strategy may send, comma-separated (default: all of HUP,USR1,USR2,WINCH,TERM,QUIT,INT,CHLD and worker kills; a list without KILL also drops the worker kills)')
     .option('--settle <duration>', 'an execution ends when the target made no traced syscall for this long and all its threads sleep', '10ms')
     .option('--exec-timeout <duration>', 'a delivery that takes longer is recorded as a hang', '5s')
     .option('--strace <path>', 'the strace binary', process.env.SECCOMPLETE_STRACE ?? 'strace')
