@@ -14,8 +14,6 @@ import { replaceFiles, rotateLogs } from './workdir.js';
  * `rerender; SIGHUP ok; GET / 200`, `SIGQUIT exit 0`, `kill-worker respawned`.
  */
 
-/** After the target exited, let the tracer's last lines arrive while this execution is still open. */
-const DRAIN_MS = 60;
 /** How long a signal that ends the target may take to end it. */
 const EXIT_WAIT_MS = 3000;
 /** How long a killed worker may take to be replaced. */
@@ -108,10 +106,8 @@ async function signalMain(signal: SignalName, ctx: DeliveryContext, left: Budget
   if (!ctx.target.signal(signal, 'main')) return { token: `${signal} not sent`, ended: true };
   if (ends) {
     const exit = await ctx.target.waitExit(left(EXIT_WAIT_MS));
-    if (exit) {
-      await sleep(DRAIN_MS);
-      return { token: `${signal} ${exitText(exit)}`, ended: true };
-    }
+    // the executor drains the tracer's last lines into this execution
+    if (exit) return { token: `${signal} ${exitText(exit)}`, ended: true };
     // It did not end: start it afresh, so that the exit announced above ends with its epoch.
     try {
       await ctx.target.restart({});
@@ -164,9 +160,7 @@ async function afterwards(ctx: DeliveryContext, token: string): Promise<Step> {
 }
 
 async function exited(ctx: DeliveryContext): Promise<ExitStatus | undefined> {
-  const exit = await ctx.target.waitExit(0);
-  if (exit) await sleep(DRAIN_MS);
-  return exit;
+  return ctx.target.waitExit(0);
 }
 
 export function exitText(exit: ExitStatus): string {

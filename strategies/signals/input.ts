@@ -127,24 +127,13 @@ function validateAction(raw: unknown, where: string, peers: Peers): Action {
     case 'peer': {
       only('strategy', 'input');
       const peer = peerOf(raw.strategy, fail, peers);
-      let input: unknown;
-      try {
-        input = peer.validate(raw.input);
-      } catch (err) {
-        return fail(`${peer.name} input: ${(err as Error).message}`);
-      }
-      return { kind, strategy: peer.name, input };
+      return { kind, strategy: peer.name, input: validatePeerInput(peer, raw.input, fail) };
     }
     case 'during': {
       only('strategy', 'input', 'actions');
       if (raw.strategy !== KEEP_ALIVE_PEER) return fail(`a 'during' action keeps an ${KEEP_ALIVE_PEER} connection open: "strategy" must be "${KEEP_ALIVE_PEER}"`);
       const peer = peerOf(raw.strategy, fail, peers);
-      let input: unknown;
-      try {
-        input = peer.validate(raw.input);
-      } catch (err) {
-        return fail(`${peer.name} input: ${(err as Error).message}`);
-      }
+      const input = validatePeerInput(peer, raw.input, fail);
       const inner = raw.actions;
       if (!Array.isArray(inner) || inner.length === 0 || inner.length > MAX_DURING_ACTIONS) {
         return fail(`"actions" must be an array of 1 to ${MAX_DURING_ACTIONS} actions`);
@@ -163,6 +152,15 @@ function validateAction(raw: unknown, where: string, peers: Peers): Action {
     }
     default:
       return fail(`unknown kind ${JSON.stringify(kind)} (one of ${ALL_KINDS.join(', ')})`);
+  }
+}
+
+/** The peer's own validation of the input it carries, its error prefixed with the peer's name. */
+function validatePeerInput(peer: Strategy, raw: unknown, fail: (what: string) => never): unknown {
+  try {
+    return peer.validate(raw);
+  } catch (err) {
+    return fail(`${peer.name} input: ${(err as Error).message}`);
   }
 }
 

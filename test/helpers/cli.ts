@@ -199,3 +199,21 @@ export function requestTexts(input: unknown): string[] {
     return `${req.method ?? ''} ${req.path ?? ''}`;
   });
 }
+
+/**
+ * Marks for this test file: each test takes a fresh one, and whatever still carries a
+ * mark after a test (a failed one) is killed by pid. Registers the file's hooks.
+ */
+export function useMarks(hooks: { beforeAll: (fn: () => void) => void; afterEach: (fn: () => void) => void; afterAll: (fn: () => void) => void }): () => string {
+  const marks: string[] = [];
+  hooks.beforeAll(() => assertBuilt());
+  hooks.afterEach(() => {
+    for (const m of marks.splice(0)) killMarked(m);
+  });
+  hooks.afterAll(() => removeTempDirs());
+  return () => {
+    const m = newMark();
+    marks.push(m);
+    return m;
+  };
+}

@@ -3,20 +3,17 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  assertBuilt,
   DEMO_COMMAND,
   expectErrorLine,
-  killMarked,
   makeTempDir,
   markedProcesses,
   markEnv,
-  newMark,
-  removeTempDirs,
   runCli,
   startCli,
   waitFor,
   waitForNoMarkedProcesses,
   type MarkedProcess,
+  useMarks,
 } from '../helpers/cli.js';
 
 /**
@@ -24,18 +21,7 @@ import {
  * exit code and ONE readable line on stderr (plus an optional hint), never a stack trace.
  */
 
-const marks: string[] = [];
-function mark(): string {
-  const m = newMark();
-  marks.push(m);
-  return m;
-}
-
-beforeAll(() => assertBuilt());
-afterEach(() => {
-  for (const m of marks.splice(0)) killMarked(m);
-});
-afterAll(() => removeTempDirs());
+const mark = useMarks({ beforeAll, afterEach, afterAll });
 
 describe('the target cannot be run', () => {
   it('exits 3 when the target command does not exist', async () => {

@@ -3,23 +3,20 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  assertBuilt,
   CRASHY_SERVER,
   DEMO_COMMAND,
   DEMO_SERVER,
-  killMarked,
   makeTempDir,
   markedProcesses,
   markEnv,
-  newMark,
   readJson,
-  removeTempDirs,
   requestTexts,
   runCli,
   sleep,
   startCli,
   statsLines,
   waitForNoMarkedProcesses,
+  useMarks,
 } from '../helpers/cli.js';
 
 /**
@@ -27,18 +24,7 @@ import {
  * hanging target, resuming, and leaving no process or temporary directory behind.
  */
 
-const marks: string[] = [];
-function mark(): string {
-  const m = newMark();
-  marks.push(m);
-  return m;
-}
-
-beforeAll(() => assertBuilt());
-afterEach(() => {
-  for (const m of marks.splice(0)) killMarked(m);
-});
-afterAll(() => removeTempDirs());
+const mark = useMarks({ beforeAll, afterEach, afterAll });
 
 interface Summary {
   reason: string;
