@@ -16,7 +16,7 @@ import type { RuntimeNeeds } from '../../src/profile/runtime-needs.js';
 import { allSyscalls } from '../../src/syscalls/table.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const DOCKER_DEFAULT_PROFILE = join(here, '../../../shared/data/docker-default-seccomp.json');
+const DOCKER_DEFAULT_PROFILE = join(here, '../../data/docker-default-seccomp.json');
 
 function runtimeNeeds(syscalls: string[]): RuntimeNeeds {
   return {
