@@ -32,7 +32,7 @@ export function addTargetOptions(cmd: Command): Command {
     .option('--port <port>', "the target's port: a number, or 'auto' for a free port per instance (use {port} in the command)", 'auto')
     .option('--ready <how>', "when the target is ready: 'port' (default with {port}), a /regex/ on its output, or a delay like 2s")
     .option('--ready-timeout <duration>', 'give up when the target is not ready after this long', '30s')
-    .option('--template <src=dest>', 'render SRC with {port} and {workdir} into DEST inside each instance\'s workdir (repeatable)', collect, [])
+    .option('--template <src=dest>', 'render SRC (a file, or every file below a directory) with {port}, {workdir} and {generation} into DEST inside each instance\'s workdir (repeatable)', collect, [])
     .option('--env <key=value>', 'extra environment variable for the target (repeatable)', collect, [])
     .option('--strategies <list>', `input channels, comma-separated (available: ${STRATEGY_NAMES.join(', ')})`, 'http')
     .option('--seeds <dir>', 'more seed inputs for the strategies, one raw input per file (repeatable)', collect, [])

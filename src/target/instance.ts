@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { closeSync, constants as fsc, openSync, writeSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -260,17 +260,21 @@ export class TargetInstance {
     return this.generation;
   }
 
+  /** Renders every --template; a directory template renders each file below it. */
   private async renderTemplates(): Promise<void> {
     for (const t of this.spec.templates) {
-      let text: string;
+      let files: { source: string; destination: string }[];
       try {
-        text = await readFile(t.source, 'utf8');
+        files = await templateFiles(t.source, t.destination);
       } catch (err) {
         throw targetError(`cannot read template '${t.source}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       }
-      const dest = path.join(this.workdir, t.destination);
-      await mkdir(path.dirname(dest), { recursive: true });
-      await writeFile(dest, renderPlaceholders(text, { port: this.port, workdir: this.workdir, generation: this.generation }));
+      for (const file of files) {
+        const text = await readFile(file.source, 'utf8');
+        const dest = path.join(this.workdir, file.destination);
+        await mkdir(path.dirname(dest), { recursive: true });
+        await writeFile(dest, renderPlaceholders(text, { port: this.port, workdir: this.workdir, generation: this.generation }));
+      }
     }
   }
 
@@ -364,4 +368,18 @@ export class TargetInstance {
     });
   }
 
+}
+
+/** The files a template stands for: itself, or every file below a directory (sorted). */
+async function templateFiles(source: string, destination: string): Promise<{ source: string; destination: string }[]> {
+  const info = await stat(source);
+  if (!info.isDirectory()) return [{ source, destination }];
+  const out: { source: string; destination: string }[] = [];
+  for (const entry of (await readdir(source, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+    const from = path.join(source, entry.name);
+    const to = path.join(destination, entry.name);
+    if (entry.isDirectory()) out.push(...(await templateFiles(from, to)));
+    else if (entry.isFile()) out.push({ source: from, destination: to });
+  }
+  return out;
 }
