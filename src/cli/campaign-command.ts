@@ -7,12 +7,15 @@ import { greedyCover } from '../corpus/minimize.js';
 import { canonicalJson, inputId, LIFECYCLE, type CorpusEntry, type Input } from '../corpus/entry.js';
 import { ExitCode, usageError } from '../errors.js';
 import { emitDockerProfile, resolveRuntimeNeeds, type EmittedProfile } from '../profile/emit.js';
+import { writeProvenanceSidecar } from '../profile/provenance.js';
 import { createProgressReporter } from '../report/progress.js';
+import { writeRunReport } from '../report/write-report.js';
 import { writeJsonAtomically } from '../util/atomic.js';
 import { formatDuration } from '../util/duration.js';
 import { strategiesFrom, straceFrom, targetSpecFrom, timingFrom, warner, type TargetCliOptions } from './common.js';
+import { formatOptionsFrom, otherFilesLine, writeProfileFormats, type FormatCliOptions } from './format-options.js';
 
-export interface CampaignCliOptions extends TargetCliOptions {
+export interface CampaignCliOptions extends TargetCliOptions, FormatCliOptions {
   out: string;
   corpus?: string;
   jobs: number;
@@ -25,6 +28,10 @@ export interface CampaignCliOptions extends TargetCliOptions {
   logInputs?: string;
   resume: boolean;
   preferEnosys?: boolean;
+  /** `--arg-rules`: condition socket/ioctl/clone/personality on the argument classes seen */
+  argRules?: boolean;
+  /** `--no-provenance` sets this to false: no provenance.json next to the profile */
+  provenance?: boolean;
 }
 
 export interface Summary {
@@ -54,6 +61,12 @@ export interface Summary {
   errnoRules: { name: string; errno: number; why: string }[];
   faultExecutions: number;
   minimized?: { before: number; after: number };
+  /** `--arch`: the architectures the profile is for */
+  architectures?: string[];
+  /** `--arch`: allowed calls with no counterpart on one of them (one line each) */
+  archWarnings?: string[];
+  /** `--format`: every file written, by format (docker: profile.json) */
+  files?: Record<string, string[]>;
 }
 
 /** fuzz and replay: run a campaign, then write coverage, profile and summary. */
@@ -63,11 +76,13 @@ export async function runCampaignCommand(
   mode: { kind: 'fuzz' } | { kind: 'replay'; corpus: string; only: string[]; minimize: boolean },
 ): Promise<number> {
   const target = targetSpecFrom(command, o);
+  const { formats, architectures } = formatOptionsFrom(o);
+  if (o.argRules && !o.argFeatures) throw usageError('--arg-rules needs the argument classes that --no-arg-features turns off');
   if (target.port !== 'auto' && o.jobs > 1) throw usageError('a fixed --port allows only --jobs 1', "use --port auto so that every instance gets its own port");
   const { strategies, knowledge } = strategiesFrom(o);
   const stracePath = await straceFrom(o);
   const outDir = path.resolve(o.out);
-  const reporter = createProgressReporter({ stream: process.stderr, quiet: o.quiet === true });
+  const reporter = createProgressReporter({ stream: process.stderr, quiet: o.quiet === true, title: `${mode.kind} · ${command.join(' ')}` });
   const warn = warner(o.quiet, () => reporter.clear());
 
   const stop: StopRuleOptions = {};
@@ -145,11 +160,19 @@ export async function runCampaignCommand(
   const profile = await emitDockerProfile(result.coverage.syscalls, 'x86_64', runtime, path.join(outDir, 'profile.json'), {
     causes: result.coverage.causes ?? [],
     preferEnosys: o.preferEnosys === true,
-  });
+  }, o.argRules ? Object.keys(result.coverage.features) : undefined, architectures);
+  for (const line of profile.plan.archWarnings) warn(`--arch: ${line}`);
+  const files = await writeProfileFormats(profile.plan, formats, result.coverage.command, outDir, profile.file);
+  for (const note of profile.plan.argRuleNotes ?? []) warn(`--arg-rules: ${note}`);
+  if (o.provenance !== false) await writeProvenanceSidecar(profile.file, profile.plan, result.coverage, corpusDir);
   for (const name of profile.unexpressible) warn(`syscall '${name}' has no number on x86_64 and cannot be put in the profile`);
   const summary = summarize(result, result.coverage, profile, runtime ? `${runtime.runtime} ${runtime.version}` : null, corpusDir, outDir);
   if (minimized) summary.minimized = minimized;
+  summary.architectures = [...profile.plan.architectures];
+  summary.archWarnings = [...profile.plan.archWarnings];
+  summary.files = files;
   await writeJsonAtomically(path.join(outDir, 'summary.json'), summary);
+  await writeRunReport(outDir, { summary }).catch((err: Error) => warn(`report.html not written: ${err.message}`));
 
   if (o.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   else if (!o.quiet) process.stdout.write(`${summaryLine(summary)}\n`);
@@ -202,7 +225,8 @@ export function summaryLine(s: Summary): string {
     `corpus ${s.corpus}, ${s.crashes} crashes, ${s.hangs} hangs, est. missing ${s.estimatedMissing}; ` +
     `profile allows ${s.allowed} (${s.allowedForRuntime} for ${s.runtime ?? 'no runtime'}) -> ${s.profile}` +
     errorPath +
-    enosys
+    enosys +
+    (s.files && otherFilesLine(s.files) ? `\n${otherFilesLine(s.files)}` : '')
   );
 }
 

@@ -11,6 +11,10 @@ import { verifyProfile } from '../verify/verifier.js';
 import { runCampaignCommand, type CampaignCliOptions } from './campaign-command.js';
 import { addTargetOptions, durationOption, strategiesFrom, straceFrom, targetSpecFrom, timingFrom, warner, type TargetCliOptions } from './common.js';
 import { printVerifyReport } from './verify-output.js';
+import { ARCH_OPTION_HELP, FORMAT_OPTION_HELP, formatOptionsFrom, otherFilesLine, writeProfileFormats, type FormatCliOptions } from './format-options.js';
+import { registerReportCommand } from './report-command.js';
+import { registerProfileTools } from './profile-tools.js';
+import { writeProvenanceSidecar } from '../profile/provenance.js';
 
 const intArg = (name: string) => (text: string) => {
   const n = Number(text);
@@ -47,6 +51,10 @@ function campaignOptions(cmd: Command): Command {
     .option('--runtime <name>', "container runtime whose start-up syscalls the profile includes: auto, none, runc, runc@1.1.5", 'auto')
     .option('--no-arg-features', 'count only syscall names, not argument classes (socket family, ioctl request...)')
     .option('--prefer-enosys', 'answer a syscall with ENOSYS instead of allowing it when fault injection showed the target falls back (e.g. faccessat2 -> faccessat)')
+    .option('--format <list>', `${FORMAT_OPTION_HELP}, into --out`, 'docker')
+    .option('--arch <list>', ARCH_OPTION_HELP, 'x86_64')
+    .option('--arg-rules', 'allow socket, ioctl, clone and personality only for the argument classes seen (address families, ioctl requests, no namespaces, personas)')
+    .option('--no-provenance', 'do not write provenance.json (which corpus entry needed each syscall) next to the profile')
     .option('--log-inputs <file>', 'append the id of every input run to FILE (to compare runs)');
 }
 
@@ -146,9 +154,15 @@ export function buildProgram(): Command {
     .option('-o, --output <file>', 'where to write the profile', 'profile.json')
     .option('--runtime <name>', 'container runtime whose start-up syscalls to include: auto, none, runc, runc@1.1.5', 'auto')
     .option('--prefer-enosys', 'answer a syscall with ENOSYS instead of allowing it when fault injection showed the target falls back')
+    .option('--arg-rules', 'allow socket, ioctl, clone and personality only for the argument classes seen')
+    .option('--no-provenance', 'do not write the provenance sidecar (which corpus entry needed each syscall) next to the profile')
+    .option('--format <list>', FORMAT_OPTION_HELP, 'docker')
+    .option('--arch <list>', ARCH_OPTION_HELP, 'x86_64')
+    .option('--out <dir>', 'where the --format files go (default: the folder of --output)')
     .option('--json', 'print what was written as JSON')
     .addHelpText('after', '\nExit codes: 0 written, 2 usage, 5 bad coverage file or runtime data.')
-    .action(async (coverageFile: string, opts: { output: string; runtime: string; json?: boolean; preferEnosys?: boolean }) => {
+    .action(async (coverageFile: string, opts: FormatCliOptions & { out?: string; output: string; runtime: string; json?: boolean; preferEnosys?: boolean; argRules?: boolean; provenance: boolean }) => {
+      const { formats, architectures } = formatOptionsFrom(opts);
       let text: string;
       try {
         text = await readFile(coverageFile, 'utf8');
@@ -161,11 +175,16 @@ export function buildProgram(): Command {
       } catch (err) {
         throw dataError(`${coverageFile}: ${(err as Error).message}`);
       }
+      if (opts.argRules && coverage.argFeatures === false) throw dataError(`${coverageFile} was made with --no-arg-features: it has no argument classes for --arg-rules`);
       const runtime = await resolveRuntimeNeeds(opts.runtime, warner(false));
       const emitted = await emitDockerProfile(coverage.syscalls, coverage.arch, runtime, opts.output, {
         causes: coverage.causes ?? [],
         preferEnosys: opts.preferEnosys === true,
-      });
+      }, opts.argRules ? Object.keys(coverage.features) : undefined, architectures);
+      for (const line of emitted.plan.archWarnings) warner(false)(`--arch: ${line}`);
+      const files = await writeProfileFormats(emitted.plan, formats, coverage.command, opts.out ?? path.dirname(path.resolve(opts.output)), opts.output);
+      for (const note of emitted.plan.argRuleNotes ?? []) warner(false)(`--arg-rules: ${note}`);
+      if (opts.provenance) await writeProvenanceSidecar(opts.output, emitted.plan, coverage, path.join(path.dirname(path.resolve(coverageFile)), 'corpus'));
       const result = {
         profile: path.resolve(opts.output),
         allowed: emitted.plan.allow.length,
@@ -173,9 +192,13 @@ export function buildProgram(): Command {
         runtime: runtime ? `${runtime.runtime} ${runtime.version}` : null,
         runtimeOnly: emitted.runtimeSyscalls,
         errno: emitted.plan.errno.map((r) => ({ name: r.name, errno: r.errno })),
+        architectures: emitted.plan.architectures,
+        archWarnings: emitted.plan.archWarnings,
+        files,
       };
       if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       else process.stdout.write(`profile allows ${result.allowed} syscalls (${result.target} seen, ${result.runtimeOnly.length} for ${result.runtime ?? 'no runtime'}) -> ${result.profile}\n`);
+      if (!opts.json && otherFilesLine(files)) process.stdout.write(`${otherFilesLine(files)}\n`);
     });
 
   program
@@ -195,6 +218,8 @@ export function buildProgram(): Command {
       else process.stdout.write(`${needs.runtime} ${needs.version} needs ${needs.syscalls.length} syscalls under the filter -> ${file}\n`);
     });
 
+  registerProfileTools(program);
+  registerReportCommand(program);
   return program;
 }
 

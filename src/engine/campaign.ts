@@ -88,6 +88,8 @@ export interface Progress {
   msSinceLastFind: number;
   lastFind: string | undefined;
   saturation: Saturation;
+  /** per strategy: inputs the scheduler made for it and features they found first (the live panel) */
+  strategies?: { name: string; runs: number; finds: number }[];
 }
 
 export interface CampaignResult {
@@ -521,6 +523,7 @@ export class Campaign {
       msSinceLastFind: performance.now() - this.lastFindAt,
       lastFind: this.lastFind,
       saturation: this.coverage.saturation(),
+      strategies: this.scheduler.strategyStats(),
     };
   }
 

@@ -1,5 +1,6 @@
 import { dataError } from '../errors.js';
 import { EPERM, allowedByOrigin, type ProfilePlan } from './plan.js';
+import { SCMP_ARCH, dockerArchRules, keepNamesOfPlanArches } from './arch-view.js';
 
 /** Docker / Podman seccomp profile (moby `profiles/seccomp` types), as far as we read or write it. */
 export interface DockerSeccompProfile {
@@ -60,10 +61,17 @@ export type SeccompAction = (typeof SECCOMP_ACTIONS)[number];
 
 export function toDockerProfile(plan: ProfilePlan): DockerSeccompProfile {
   const rules: DockerSyscallRule[] = [];
-  const targetNames = allowedByOrigin(plan, 'target');
+  // `--arg-rules`: a conditioned syscall leaves the unconditional rule for one rule per alternative
+  const targetNames = plan.allow.filter((entry) => entry.origin === 'target' && !entry.argRule).map((entry) => entry.name);
   const runtimeNames = allowedByOrigin(plan, 'runtime');
   if (targetNames.length > 0) {
     rules.push({ names: targetNames, action: 'SCMP_ACT_ALLOW', comment: 'observed in the target by seccomplete' });
+  }
+  for (const { name, argRule } of plan.allow) {
+    for (const alternative of argRule?.alternatives ?? []) {
+      const args = alternative.conditions.map((c) => ({ index: c.index, value: c.value, ...(c.valueTwo !== undefined ? { valueTwo: c.valueTwo } : {}), op: c.op }));
+      rules.push({ names: [name], action: 'SCMP_ACT_ALLOW', args, comment: alternative.comment });
+    }
   }
   if (runtimeNames.length > 0 && plan.runtime) {
     const runtime = `${plan.runtime.name} ${plan.runtime.version}`;
@@ -73,6 +81,8 @@ export function toDockerProfile(plan: ProfilePlan): DockerSeccompProfile {
       comment: `not made by the target: needed by ${runtime} between loading this filter and exec'ing the command`,
     });
   }
+  // `--arch`: another architecture's counterparts of the calls above, for that architecture only
+  rules.push(...dockerArchRules(plan));
   // one rule per (errno, reason): the reviewer reads each reason once
   const grouped = new Map<string, DockerSyscallRule>();
   for (const rule of plan.errno) {
@@ -85,11 +95,11 @@ export function toDockerProfile(plan: ProfilePlan): DockerSeccompProfile {
   return {
     defaultAction: 'SCMP_ACT_ERRNO',
     defaultErrnoRet: plan.defaultErrno,
-    // x86_64 alone, without the x86 (int 0x80) and x32 sub-architectures: only native calls were
-    // observed, and the compat tables (other numbers, other entry points) would allow more than
-    // the profile reports. Compat calls hit the filter's bad-arch action instead.
-    archMap: [{ architecture: 'SCMP_ARCH_X86_64', subArchitectures: [] }],
-    syscalls: rules,
+    // Each architecture alone, without its sub-architectures (x86 and x32 for x86_64, arm for
+    // aarch64): only native calls were observed, and the compat tables (other numbers, other entry
+    // points) would allow more than the profile reports. Compat calls hit the bad-arch action instead.
+    archMap: plan.architectures.map((arch) => ({ architecture: SCMP_ARCH[arch], subArchitectures: [] })),
+    syscalls: keepNamesOfPlanArches(plan, rules),
   };
 }
 
@@ -124,6 +134,20 @@ export function errnoRules(profile: DockerSeccompProfile): DockerErrnoRule[] {
     for (const name of rule.names) byName.set(name, rule.errnoRet ?? EPERM);
   }
   return [...byName.keys()].sort().map((name) => ({ name, errnoRet: byName.get(name)! }));
+}
+
+/**
+ * ALLOW rules that hold only for some argument values (no includes/excludes), by
+ * name: each rule is one alternative (its conditions ANDed), the alternatives ORed.
+ */
+export function conditionalAllows(profile: DockerSeccompProfile): Map<string, DockerSyscallArg[][]> {
+  const out = new Map<string, DockerSyscallArg[][]>();
+  for (const rule of profile.syscalls ?? []) {
+    if (rule.action !== 'SCMP_ACT_ALLOW' || (rule.args ?? []).length === 0) continue;
+    if (!isEmptyCondition(rule.includes) || !isEmptyCondition(rule.excludes)) continue;
+    for (const name of rule.names) out.set(name, [...(out.get(name) ?? []), rule.args ?? []]);
+  }
+  return out;
 }
 
 function unconditionalRules(profile: DockerSeccompProfile): DockerSyscallRule[] {

@@ -50,6 +50,10 @@ export async function emitDockerProfile(
   runtime: RuntimeNeeds | null,
   file: string,
   faults: FaultKnowledge = { causes: [], preferEnosys: false },
+  /** `--arg-rules`: every feature of the run, to condition socket/ioctl/clone/personality on */
+  argFeatures?: readonly string[],
+  /** `--arch`: the architectures the profile is for (default: x86_64) */
+  architectures?: readonly Arch[],
 ): Promise<EmittedProfile> {
   const names = new Set<string>();
   const unexpressible: string[] = [];
@@ -61,7 +65,14 @@ export async function emitDockerProfile(
   const observedFallbacks = faults.causes
     .filter((c) => c.errno === 'ENOSYS' && !c.found.includes(':'))
     .map((c) => ({ syscall: canonicalSyscallName(c.syscall, arch), fallback: canonicalSyscallName(c.found, arch) }));
-  const plan = buildProfilePlan({ observed: [...names].sort(), runtime, observedFallbacks, preferEnosys: faults.preferEnosys });
+  const plan = buildProfilePlan({
+    observed: [...names].sort(),
+    runtime,
+    observedFallbacks,
+    preferEnosys: faults.preferEnosys,
+    ...(argFeatures ? { argFeatures } : {}),
+    ...(architectures ? { architectures } : {}),
+  });
   await writeFileAtomically(path.resolve(file), renderDockerProfile(plan));
   return {
     file,

@@ -1,7 +1,9 @@
 import { dataError } from '../errors.js';
 import type { RuntimeNeeds } from './runtime-needs.js';
 import { KNOWN_FALLBACKS } from './fallbacks.js';
-import { isKnownSyscall } from '../syscalls/table.js';
+import { ARCHES, isKnownSyscall, type Arch } from '../syscalls/table.js';
+import { counterpart } from '../syscalls/translate.js';
+import { deriveArgRules, type ArgRule } from './arg-rules.js';
 
 /**
  * The single source of truth of what a profile allows. Every emitter (Docker, OCI,
@@ -17,6 +19,21 @@ export type AllowOrigin = 'target' | 'runtime';
 export interface AllowedSyscall {
   readonly name: string;
   readonly origin: AllowOrigin;
+  /** `--arg-rules`: allowed only when one of these argument alternatives matches (absent: unconditionally) */
+  readonly argRule?: ArgRule;
+}
+
+/**
+ * A syscall allowed only on some of the plan's architectures: the counterpart there of a call
+ * the target made on the traced architecture (x86_64's open is openat on aarch64).
+ */
+export interface ArchAllowedSyscall {
+  readonly name: string;
+  readonly origin: AllowOrigin;
+  /** the architectures of the plan it is allowed on (never the traced one) */
+  readonly arches: readonly Arch[];
+  /** the traced architecture's calls it stands in for, sorted */
+  readonly for: readonly string[];
 }
 
 /** Why a syscall is answered with an errno of its own instead of the default EPERM. */
@@ -41,7 +58,17 @@ declare const madeByBuildProfilePlan: unique symbol;
 export interface ProfilePlan {
   /** only buildProfilePlan makes plans, so the invariants below always hold */
   readonly [madeByBuildProfilePlan]: true;
+  /** the architecture the observations (and so `allow` and `errno`) were made on */
   readonly architecture: 'x86_64';
+  /**
+   * the architectures the profile is for, in ARCHES order. `allow` and `errno` hold on each of
+   * them where the name exists; `archAllow` adds the counterparts of calls the others lack.
+   */
+  readonly architectures: readonly Arch[];
+  /** sorted by name; disjoint from `allow` and `errno` */
+  readonly archAllow: readonly ArchAllowedSyscall[];
+  /** one line per allowed call with no counterpart on one of `architectures` */
+  readonly archWarnings: readonly string[];
   /** everything not listed is denied with EPERM */
   readonly defaultErrno: typeof EPERM;
   /** sorted by name; disjoint from `errno` */
@@ -50,6 +77,8 @@ export interface ProfilePlan {
   readonly errno: readonly ErrnoRule[];
   /** the runtime whose needs are merged in, null for a bare (non-container) profile */
   readonly runtime: { readonly name: string; readonly version: string } | null;
+  /** `--arg-rules`: why a conditionable syscall the target makes stays unconditionally allowed */
+  readonly argRuleNotes?: readonly string[];
 }
 
 export interface ProfilePlanInput {
@@ -60,6 +89,10 @@ export interface ProfilePlanInput {
   observedFallbacks?: readonly { syscall: string; fallback: string }[];
   /** answer a syscall with ENOSYS instead of allowing it when its fallback was seen to work (`--prefer-enosys`) */
   preferEnosys?: boolean;
+  /** architectures the profile is for (`--arch`); default: x86_64, the traced one */
+  architectures?: readonly Arch[];
+  /** `--arg-rules`: every feature of the run; socket, ioctl, clone and personality are then allowed only for the argument classes seen */
+  argFeatures?: readonly string[];
 }
 
 const CLONE3_REASON =
@@ -100,11 +133,22 @@ export function buildProfilePlan(input: ProfilePlanInput): ProfilePlan {
     }
   }
 
+  // Argument rules only for what the target alone needs: the runtime's calls were never traced.
+  const runtimeLabel = input.runtime ? `${input.runtime.runtime} ${input.runtime.version}` : '';
+  const argRules = input.argFeatures
+    ? deriveArgRules({
+        features: input.argFeatures,
+        observed: input.observed,
+        neededElsewhere: new Map((input.runtime?.syscalls ?? []).map((name) => [name, runtimeLabel])),
+      })
+    : undefined;
+
   const allow: AllowedSyscall[] = [];
   const errno: ErrnoRule[] = [];
   for (const name of [...decisions.keys()].sort()) {
     const decision = decisions.get(name)!;
-    if (decision.kind === 'allow') allow.push(Object.freeze({ name, origin: decision.origin }));
+    const argRule = decision.kind === 'allow' && decision.origin === 'target' ? argRules?.rules.get(name) : undefined;
+    if (decision.kind === 'allow') allow.push(Object.freeze(argRule ? { name, origin: decision.origin, argRule } : { name, origin: decision.origin }));
     else errno.push(Object.freeze({ name, errno: decision.errno, reason: decision.reason, why: decision.why }));
   }
 
@@ -114,8 +158,59 @@ export function buildProfilePlan(input: ProfilePlanInput): ProfilePlan {
     allow: Object.freeze(allow),
     errno: Object.freeze(errno),
     runtime: input.runtime ? Object.freeze({ name: input.runtime.runtime, version: input.runtime.version }) : null,
+    ...archCounterparts(allow, decisions, input.architectures ?? ['x86_64']),
+    ...(argRules ? { argRuleNotes: Object.freeze([...argRules.notes]) } : {}),
   };
   return Object.freeze(plan) as ProfilePlan;
+}
+
+/**
+ * Each other architecture gets the counterparts of the allowed calls it lacks (open -> openat).
+ * A counterpart the traced architecture already decides keeps that decision: the rules for a
+ * name are the same on every architecture, only the additions differ.
+ */
+function archCounterparts(
+  allow: readonly AllowedSyscall[],
+  decisions: ReadonlyMap<string, Decision>,
+  requested: readonly Arch[],
+): Pick<ProfilePlan, 'architectures' | 'archAllow' | 'archWarnings'> {
+  const architectures = ARCHES.filter((arch) => requested.includes(arch));
+  if (architectures.length === 0) throw dataError('a profile needs at least one architecture');
+  const added = new Map<string, { origin: AllowOrigin; arches: Set<Arch>; for: Set<string> }>();
+  const warnings: string[] = [];
+  for (const arch of architectures) {
+    for (const { name, origin } of allow) {
+      const other = counterpart(name, 'x86_64', arch);
+      if (other.kind === 'same') continue;
+      if (other.kind === 'none') {
+        warnings.push(`${arch} has no counterpart of ${name} (${other.why}): left out of the ${arch} rules`);
+        continue;
+      }
+      for (const target of other.names) {
+        const decided = decisions.get(target);
+        if (decided?.kind === 'allow') continue;
+        if (decided?.kind === 'errno') {
+          warnings.push(`${arch} makes ${target} for ${name}, but the plan answers ${target} with errno ${decided.errno}: kept`);
+          continue;
+        }
+        const entry = added.get(target) ?? { origin, arches: new Set<Arch>(), for: new Set<string>() };
+        if (origin === 'target') entry.origin = 'target';
+        entry.arches.add(arch);
+        entry.for.add(name);
+        added.set(target, entry);
+      }
+    }
+  }
+  const archAllow = [...added.keys()].sort().map((name) => {
+    const entry = added.get(name)!;
+    return Object.freeze({
+      name,
+      origin: entry.origin,
+      arches: Object.freeze(architectures.filter((arch) => entry.arches.has(arch))),
+      for: Object.freeze([...entry.for].sort()),
+    });
+  });
+  return { architectures: Object.freeze(architectures), archAllow: Object.freeze(archAllow), archWarnings: Object.freeze(warnings) };
 }
 
 /** Names of the plan's allowed syscalls with the given origin (all when omitted), sorted. */

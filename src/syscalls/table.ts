@@ -1,3 +1,4 @@
+import { AARCH64_SYSCALLS } from './aarch64.js';
 import { X86_64_SYSCALLS } from './x86_64.js';
 
 /**
@@ -6,6 +7,7 @@ import { X86_64_SYSCALLS } from './x86_64.js';
  */
 const TABLES = {
   x86_64: X86_64_SYSCALLS,
+  aarch64: AARCH64_SYSCALLS,
 } as const satisfies Record<string, Readonly<Record<string, number>>>;
 
 export type Arch = keyof typeof TABLES;

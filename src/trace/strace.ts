@@ -14,7 +14,15 @@ import type { Fault } from '../strategy.js';
 export type TraceMode =
   | { kind: 'none' }
   | { kind: 'coverage'; exclude: readonly string[]; faults?: readonly Fault[] }
-  | { kind: 'enforce'; allow: readonly string[]; errno: readonly ErrnoRule[]; defaultErrno: number; faults?: readonly Fault[] };
+  | {
+      kind: 'enforce';
+      allow: readonly string[];
+      errno: readonly ErrnoRule[];
+      defaultErrno: number;
+      faults?: readonly Fault[];
+      /** allowed, but only for some argument values: traced (not failed) so the verifier can check them */
+      conditional?: readonly string[];
+    };
 
 export interface ErrnoRule {
   name: string;
@@ -58,7 +66,8 @@ export function straceArgs(mode: Exclude<TraceMode, { kind: 'none' }>, outputPat
   const notAllowed = allowed.length === 0 ? 'all' : `!${allowed.join(',')}`;
   // an allowed call runs untraced, unless a fault of the replayed entry must be injected into it
   const faulted = new Set((mode.faults ?? []).map((f) => f.syscall));
-  const untraced = numbers(mode.allow.filter((name) => !faulted.has(name)), arch);
+  const conditional = new Set(mode.conditional ?? []);
+  const untraced = numbers(mode.allow.filter((name) => !faulted.has(name) && !conditional.has(name)), arch);
   const traced = untraced.length === 0 ? 'all' : `!${untraced.join(',')}`;
   const args = [...base, '--seccomp-bpf', '-e', `trace=${traced}`, '-e', `inject=${notAllowed}:error=${mode.defaultErrno}`];
   // A later -e inject overrides an earlier one for the syscalls they share.

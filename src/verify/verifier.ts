@@ -6,7 +6,9 @@ import { loadCorpus } from '../corpus/corpus.js';
 import { LIFECYCLE, type CorpusEntry, type Input } from '../corpus/entry.js';
 import { Executor, type Execution } from '../engine/executor.js';
 import { dataError, UserError } from '../errors.js';
-import { allowedNames, errnoRules, parseDockerProfile } from '../profile/docker.js';
+import { allowedNames, conditionalAllows, errnoRules, parseDockerProfile, type DockerSyscallArg } from '../profile/docker.js';
+import { argumentsAllowed, argValuesOfFeature } from '../profile/arg-rules.js';
+import { syscallOfFeature } from '../coverage/features.js';
 import type { Strategy } from '../strategy.js';
 import { allSyscalls, type Arch } from '../syscalls/table.js';
 import { TargetInstance } from '../target/instance.js';
@@ -79,7 +81,10 @@ export async function verifyProfile(o: VerifyOptions): Promise<VerifyReport> {
   if (profile.defaultAction === 'SCMP_ACT_ALLOW' || profile.defaultAction === 'SCMP_ACT_LOG') {
     throw dataError(`${o.profilePath}: default action ${profile.defaultAction} is an allow-by-default profile; verify checks deny-by-default profiles`);
   }
-  const allow = allowedNames(profile);
+  // Argument rules (--arg-rules) cannot be emulated by strace: such calls run, traced,
+  // and each one's argument class is checked against the rule afterwards.
+  const conditional = conditionalAllows(profile);
+  const allow = [...new Set([...allowedNames(profile), ...conditional.keys()])].sort();
   const errno = errnoRules(profile).map((r) => ({ name: r.name, errno: r.errnoRet }));
   const defaultErrno = profile.defaultErrnoRet ?? 1;
 
@@ -97,7 +102,14 @@ export async function verifyProfile(o: VerifyOptions): Promise<VerifyReport> {
     // injected faults (fault-injection inputs) happen in both runs alike.
     const traceNothing: TraceMode = { kind: 'coverage', exclude: allSyscalls(o.arch) };
     const unconfined = await replay(o, strategies, inputs, traceNothing, runDir, 'unconfined');
-    const confined = await replay(o, strategies, inputs, { kind: 'enforce', allow, errno, defaultErrno }, runDir, 'confined');
+    const confined = await replay(
+      o,
+      strategies,
+      inputs,
+      { kind: 'enforce', allow, errno, defaultErrno, conditional: [...conditional.keys()] },
+      runDir,
+      'confined',
+    );
 
     // Calls the profile answers on purpose (clone3 -> ENOSYS so glibc falls back) are
     // not denials; if the target could not cope, its answers change and that is reported.
@@ -107,7 +119,8 @@ export async function verifyProfile(o: VerifyOptions): Promise<VerifyReport> {
     for (const run of confined.executions) {
       // a fault-injection input's own failures are the input, not the profile
       const ownFaults = new Set((run.execution?.faults ?? []).map((f) => f.syscall));
-      for (const d of run.observation.denied) {
+      const denied = [...run.observation.denied, ...argumentDenials(run.observation.features, conditional)];
+      for (const d of denied) {
         if (ownFaults.has(d.syscall)) continue;
         const into = answeredOnPurpose.has(d.syscall) ? answered : denials;
         const existing = into.get(d.syscall);
@@ -137,6 +150,22 @@ export async function verifyProfile(o: VerifyOptions): Promise<VerifyReport> {
   }
 }
 
+/**
+ * Calls whose argument class the profile's argument rules would refuse: under the real
+ * filter they would fail with the default errno. Named by their feature
+ * (`socket:AF_INET6:SOCK_STREAM`) so the report says which argument was the problem.
+ */
+function argumentDenials(features: Iterable<string>, conditional: Map<string, DockerSyscallArg[][]>): { syscall: string; errno: string; pid: number }[] {
+  const out: { syscall: string; errno: string; pid: number }[] = [];
+  for (const feature of features) {
+    const rule = conditional.get(syscallOfFeature(feature));
+    if (!rule || !feature.includes(':')) continue;
+    const values = argValuesOfFeature(feature);
+    if (values && argumentsAllowed(rule, values) === false) out.push({ syscall: feature, errno: 'EPERM', pid: 0 });
+  }
+  return out;
+}
+
 function siteOf(ex: Execution | undefined, entry: CorpusEntry | undefined): DenialSite {
   if (!ex || ex.input.strategy === LIFECYCLE) {
     const event = (ex?.input.data as { event?: string } | undefined)?.event === 'shutdown' ? 'shutdown' : 'startup';
@@ -161,7 +190,7 @@ async function replay(
 ): Promise<ReplayRun> {
   const instance = new TargetInstance(o.target, { runDir, slot: phase === 'unconfined' ? 0 : 1, stracePath: o.stracePath, arch: o.arch });
   const executor = new Executor(0, instance, strategies, {
-    features: { argFeatures: false, arch: o.arch },
+    features: { argFeatures: true, arch: o.arch },
     settleMs: o.settleMs,
     maxSettleMs: o.maxSettleMs,
     execTimeoutMs: o.execTimeoutMs,
