@@ -422,7 +422,7 @@ export class Campaign {
     job.lastExecution = ex;
     const fresh = ex.faults ? this.observeUnderFault(ex) : this.coverage.observe(ex.observation.features, this.execMeta(ex));
     if (this.options.fullTrace) this.perExecution.push({ input: ex.input, features: [...ex.observation.features].sort() });
-    this.scheduler.reward(ex.input, fresh.length, ex.index);
+    this.scheduler.reward(ex.input, fresh.length, ex.index, ex.durationMs);
     if (fresh.length > 0) await this.saveFinding(ex, fresh);
     this.refreshExcludable(ex.observation);
   }

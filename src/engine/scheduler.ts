@@ -18,6 +18,11 @@ interface StrategyState {
   recent: number;
 }
 
+/** Executions are charged in units of this many milliseconds (about one HTTP exchange). */
+const COST_UNIT_MS = 50;
+/** Share of strategy choices made uniformly, whatever the energies. */
+const EXPLORE_SHARE = 0.3;
+
 export interface SchedulerOptions {
   /** share of fresh inputs from the strategy's arbitrary (the rest mutate corpus entries) */
   generateRatio: number;
@@ -86,13 +91,17 @@ export class Scheduler {
     return { strategy: s.strategy.name, data, parent: parent.entry.id };
   }
 
-  /** Feedback: `found` new features came from `input`. */
-  reward(input: Input, found: number, exec: number): void {
+  /**
+   * Feedback: `found` new features came from `input`, which took `durationMs`. Energy is
+   * finds per unit of time, not per execution: a fault input restarts the target and
+   * costs many requests' worth, and must not crowd out the cheap channels.
+   */
+  reward(input: Input, found: number, exec: number, durationMs = COST_UNIT_MS): void {
     for (const s of this.strategies) s.recent *= 0.999;
     const s = this.strategies.find((x) => x.strategy.name === input.strategy);
     if (s && found > 0) {
       s.finds += found;
-      s.recent += found;
+      s.recent += (found * COST_UNIT_MS) / Math.max(COST_UNIT_MS, durationMs);
     }
     if (found > 0 && input.parent) {
       const parent = this.byId.get(input.parent);
@@ -109,6 +118,9 @@ export class Scheduler {
 
   private pickStrategy(): StrategyState {
     if (this.strategies.length === 1) return this.strategies[0] as StrategyState;
+    // Every channel keeps a floor of turns: one that found nothing lately may be the
+    // only way to a path the others cannot reach.
+    if (this.rng.chance(EXPLORE_SHARE)) return this.rng.pick(this.strategies);
     const weights = this.strategies.map((s) => 1 + s.recent);
     return this.strategies[this.weighted(weights)] as StrategyState;
   }

@@ -101,3 +101,16 @@ describe('minimisation (greedy set cover)', () => {
     expect(kept.map((k) => k.item)).toEqual(['big', 'c']);
   });
 });
+
+describe('verify: same answer', () => {
+  it('accepts a response lost to a reset when both connections were torn down, and nothing else', async () => {
+    const { sameAnswer } = await import('../../src/verify/verifier.js');
+    expect(sameAnswer('200 close', 'reset')).toBe(true);
+    expect(sameAnswer('200 404 close', '200 reset')).toBe(true);
+    expect(sameAnswer('200', '200')).toBe(true);
+    expect(sameAnswer('200', 'close')).toBe(false); // the confined connection died early
+    expect(sameAnswer('200 close', '500 close')).toBe(false);
+    expect(sameAnswer('201 close', '500 reset')).toBe(false);
+    expect(sameAnswer('SIGQUIT exit 0', 'SIGQUIT exit 1')).toBe(false);
+  });
+});
