@@ -17,6 +17,9 @@ export function printVerifyReport(report: VerifyReport, json: boolean): void {
   for (const d of report.differences) {
     out.push(`  CHANGED input ${d.entry.slice(0, 12)} (${d.describe}): unconfined '${d.unconfined}', confined '${d.confined}'`);
   }
+  for (const d of report.differencesUnderFaults) {
+    out.push(`  note: input ${d.entry.slice(0, 12)} (${d.describe}) answered '${d.unconfined}' unconfined, '${d.confined}' confined, under its own injected faults (not counted)`);
+  }
   out.push(
     report.passed
       ? 'verify: PASS: no denials, every answer unchanged'

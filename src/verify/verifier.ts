@@ -60,6 +60,8 @@ export interface VerifyReport {
   /** syscalls answered by an errno rule of the profile (e.g. clone3 -> ENOSYS), as intended */
   answeredByRule: DenialReport[];
   differences: BehaviourDifference[];
+  /** answers that changed only for inputs that inject faults themselves (informational) */
+  differencesUnderFaults: BehaviourDifference[];
   /** true when no syscall was denied and every input got the same answer */
   passed: boolean;
 }
@@ -129,11 +131,17 @@ export async function verifyProfile(o: VerifyOptions): Promise<VerifyReport> {
       }
     }
     const differences: BehaviourDifference[] = [];
+    const underFaults: BehaviourDifference[] = [];
     inputs.forEach((entry, i) => {
       const a = unconfined.signatures[i];
       const b = confined.signatures[i];
       if (a === undefined || b === undefined || !sameAnswer(a, b)) {
-        differences.push({ entry: entry.id, describe: entry.describe, unconfined: a ?? 'not run', confined: b ?? 'not run' });
+        const difference = { entry: entry.id, describe: entry.describe, unconfined: a ?? 'not run', confined: b ?? 'not run' };
+        // Under injected faults the profile may route a call into the faulted fallback
+        // (clone3 -> ENOSYS -> clone, which the input makes fail): worth showing, but it
+        // is the input's artificial failure, not a hole in the profile.
+        if (confined.faulted[i]) underFaults.push(difference);
+        else differences.push(difference);
       }
     });
     const list = [...denials.values()].sort((x, y) => x.syscall.localeCompare(y.syscall));
@@ -145,6 +153,7 @@ export async function verifyProfile(o: VerifyOptions): Promise<VerifyReport> {
       denials: list,
       answeredByRule: [...answered.values()].sort((x, y) => x.syscall.localeCompare(y.syscall)),
       differences,
+      differencesUnderFaults: underFaults,
       passed: list.length === 0 && differences.length === 0,
     };
   } finally {
@@ -205,6 +214,8 @@ function siteOf(ex: Execution | undefined, entry: CorpusEntry | undefined): Deni
 interface ReplayRun {
   executions: { execution: Execution | undefined; entry: CorpusEntry | undefined; observation: Observation }[];
   signatures: string[];
+  /** per input: it ran with faults injected (its answer is not what production sees) */
+  faulted: boolean[];
 }
 
 /** Runs every input once on one instance, restarting the target when it dies. */
@@ -224,7 +235,7 @@ async function replay(
     execTimeoutMs: o.execTimeoutMs,
     isRedundant: () => false,
   });
-  const run: ReplayRun = { executions: [], signatures: [] };
+  const run: ReplayRun = { executions: [], signatures: [], faulted: [] };
   let index = 0;
   let previous: ReplayRun['executions'][number] | undefined;
   const start = async () => {
@@ -251,6 +262,7 @@ async function replay(
     for (const [i, entry] of inputs.entries()) {
       if (!executor.alive && !(await start())) {
         run.signatures.push('target did not start');
+        run.faulted.push(false);
         continue;
       }
       const late = executor.takeLate();
@@ -260,6 +272,7 @@ async function replay(
       previous = { execution: ex, entry, observation: ex.observation };
       run.executions.push(previous);
       run.signatures.push(ex.outcome === 'ok' ? ex.signature : `${ex.signature} (${ex.outcome})`);
+      run.faulted.push((ex.faults ?? []).length > 0);
       if (ex.outcome === 'hang') await instance.stop(500);
       o.onProgress?.(i + 1, inputs.length, phase);
     }
