@@ -342,31 +342,22 @@ function discovery(ctx: Ctx): string {
     markers: { label: 'start-up/shutdown finds', color: COLOR.lifecycle, points: markers },
     rug: { label: 'epoch starts', color: COLOR.epochs, values: rug },
   });
-  const byExec = lineChart({
-    title: 'Features and syscalls over executions',
-    xLabel: 'executions',
-    yLabel: 'distinct',
-    series: [
-      { name: 'features', points: execPts('features'), color: COLOR.features },
-      { name: 'syscalls', points: execPts('syscalls'), color: COLOR.syscalls },
-    ],
-    ...common(execMarkers, epochExec),
-    width: 540,
-    height: 300,
-  });
-  const byTime = lineChart({
-    title: 'Features and syscalls over time',
-    xLabel: 'run time',
-    yLabel: 'distinct',
-    xKind: 'duration',
-    series: [
-      { name: 'features', points: timePts('features'), color: COLOR.features },
-      { name: 'syscalls', points: timePts('syscalls'), color: COLOR.syscalls },
-    ],
-    ...common(timeMarkers, epochTime),
-    width: 540,
-    height: 300,
-  });
+  const discovery = (over: 'executions' | 'time', points: (key: 'features' | 'syscalls') => Point[], markers: Marker[], rug: number[]) =>
+    lineChart({
+      title: `Features and syscalls over ${over}`,
+      xLabel: over === 'time' ? 'run time' : 'executions',
+      yLabel: 'distinct',
+      ...(over === 'time' ? { xKind: 'duration' as const } : {}),
+      series: [
+        { name: 'features', points: points('features'), color: COLOR.features },
+        { name: 'syscalls', points: points('syscalls'), color: COLOR.syscalls },
+      ],
+      ...common(markers, rug),
+      width: 540,
+      height: 300,
+    });
+  const byExec = discovery('executions', execPts, execMarkers, epochExec);
+  const byTime = discovery('time', timePts, timeMarkers, epochTime);
   const missing = lineChart({
     title: 'Estimated missing features (Chao2) and singletons over executions',
     xLabel: 'executions',
