@@ -67,6 +67,8 @@ export interface Summary {
   archWarnings?: string[];
   /** `--format`: every file written, by format (docker: profile.json) */
   files?: Record<string, string[]>;
+  /** report.html, when it could be written */
+  report?: string;
 }
 
 /** fuzz and replay: run a campaign, then write coverage, profile and summary. */
@@ -171,8 +173,19 @@ export async function runCampaignCommand(
   summary.architectures = [...profile.plan.architectures];
   summary.archWarnings = [...profile.plan.archWarnings];
   summary.files = files;
+  // the report reads summary.json; the summary names the report only once it exists
   await writeJsonAtomically(path.join(outDir, 'summary.json'), summary);
-  await writeRunReport(outDir, { summary }).catch((err: Error) => warn(`report.html not written: ${err.message}`));
+  const reported = await writeRunReport(outDir, { summary }).then(
+    () => true,
+    (err: Error) => {
+      warn(`report.html not written: ${err.message}`);
+      return false;
+    },
+  );
+  if (reported) {
+    summary.report = path.join(outDir, 'report.html');
+    await writeJsonAtomically(path.join(outDir, 'summary.json'), summary);
+  }
 
   if (o.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   else if (!o.quiet) process.stdout.write(`${summaryLine(summary)}\n`);

@@ -37,9 +37,10 @@ Placeholders in the command and in --template files:
   {port}     a free port private to each instance (--port auto)
   {workdir}  a fresh, writable directory private to each instance and epoch
 
-Outputs in --out: profile.json (Docker/Podman seccomp profile), coverage.json,
-summary.json, stats.jsonl, corpus/ (one JSON file per input that found something
-first; crashes/ inside it). Running again with the same --out resumes.
+Outputs in --out: profile.json (Docker/Podman seccomp profile; more with --format),
+provenance.json, report.html, coverage.json, summary.json, stats.jsonl, corpus/
+(one JSON file per input that found something first; crashes/ inside it).
+Running again with the same --out resumes.
 
 Exit codes: 0 done, 2 usage, 3 target failed, 4 environment (strace, ptrace),
 5 bad data file, 130 interrupted (corpus and profile saved).`;

@@ -1,3 +1,6 @@
+import { mkdirSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 
 /**
@@ -5,14 +8,16 @@ import writeFileAtomic from 'write-file-atomic';
  * written to a temporary file and renamed into place, so a Ctrl-C or a kill in the
  * middle of a write leaves either the old file or the new one, never half of one.
  */
-export async function writeFileAtomically(path: string, data: string | Buffer): Promise<void> {
-  await writeFileAtomic(path, data, { fsync: true });
+export async function writeFileAtomically(file: string, data: string | Buffer): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFileAtomic(file, data, { fsync: true });
 }
 
-export async function writeJsonAtomically(path: string, value: unknown): Promise<void> {
-  await writeFileAtomically(path, `${JSON.stringify(value, null, 2)}\n`);
+export async function writeJsonAtomically(file: string, value: unknown): Promise<void> {
+  await writeFileAtomically(file, `${JSON.stringify(value, null, 2)}\n`);
 }
 
-export function writeJsonAtomicallySync(path: string, value: unknown): void {
-  writeFileAtomic.sync(path, `${JSON.stringify(value, null, 2)}\n`, { fsync: true });
+export function writeJsonAtomicallySync(file: string, value: unknown): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileAtomic.sync(file, `${JSON.stringify(value, null, 2)}\n`, { fsync: true });
 }
