@@ -107,6 +107,8 @@ const RESTART_AFTER_REDUNDANT_EVENTS = 200;
 const RESTART_AFTER_STALE_EXECS = 100;
 /** ...and in any case now and then, so that once-per-process paths are counted again. */
 const MAX_EPOCH_EXECS = 2000;
+/** What one restart inside an execution costs, in executions' worth, for the scheduler's energy. */
+const RESTART_COST = 4;
 /** A target that fails to start this many times in a row ends the run. */
 const MAX_START_FAILURES = 3;
 
@@ -422,7 +424,8 @@ export class Campaign {
     job.lastExecution = ex;
     const fresh = ex.faults ? this.observeUnderFault(ex) : this.coverage.observe(ex.observation.features, this.execMeta(ex));
     if (this.options.fullTrace) this.perExecution.push({ input: ex.input, features: [...ex.observation.features].sort() });
-    this.scheduler.reward(ex.input, fresh.length, ex.index, ex.durationMs);
+    // a restart (fault epochs, port-taken, an expected exit) costs about a start-up and a shutdown
+    this.scheduler.reward(ex.input, fresh.length, ex.index, 1 + RESTART_COST * (ex.restarts ?? 0));
     if (fresh.length > 0) await this.saveFinding(ex, fresh);
     this.refreshExcludable(ex.observation);
   }

@@ -23,6 +23,8 @@ export interface Execution {
   durationMs: number;
   /** faults injected during this execution (fault epochs only) */
   faults?: Fault[];
+  /** how often the input restarted the target (fault epochs, port-taken restarts) */
+  restarts?: number;
 }
 
 export interface ExecutorOptions {
@@ -138,6 +140,7 @@ export class Executor {
     this.close();
     const ex = this.finish(input, index, obs, signature, t0);
     if (log.faults.length > 0) ex.faults = log.faults;
+    if (log.restarts > 0 || log.exitExpected) ex.restarts = log.restarts + (log.exitExpected ? 1 : 0);
     if (timedOut && ex.outcome === 'ok') ex.outcome = 'hang';
     return ex;
   }

@@ -18,8 +18,6 @@ interface StrategyState {
   recent: number;
 }
 
-/** Executions are charged in units of this many milliseconds (about one HTTP exchange). */
-const COST_UNIT_MS = 50;
 /** Share of strategy choices made uniformly, whatever the energies. */
 const EXPLORE_SHARE = 0.3;
 
@@ -92,16 +90,17 @@ export class Scheduler {
   }
 
   /**
-   * Feedback: `found` new features came from `input`, which took `durationMs`. Energy is
-   * finds per unit of time, not per execution: a fault input restarts the target and
-   * costs many requests' worth, and must not crowd out the cheap channels.
+   * Feedback: `found` new features came from `input`, at a cost in executions' worth
+   * (`cost`). Energy is finds per unit of cost: a fault input restarts the target and
+   * costs many requests' worth, and must not crowd out the cheap channels. The cost is
+   * counted (restarts), not timed, so that the same seed still gives the same inputs.
    */
-  reward(input: Input, found: number, exec: number, durationMs = COST_UNIT_MS): void {
+  reward(input: Input, found: number, exec: number, cost = 1): void {
     for (const s of this.strategies) s.recent *= 0.999;
     const s = this.strategies.find((x) => x.strategy.name === input.strategy);
     if (s && found > 0) {
       s.finds += found;
-      s.recent += (found * COST_UNIT_MS) / Math.max(COST_UNIT_MS, durationMs);
+      s.recent += found / Math.max(1, cost);
     }
     if (found > 0 && input.parent) {
       const parent = this.byId.get(input.parent);

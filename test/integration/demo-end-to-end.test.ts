@@ -125,4 +125,16 @@ describe('demo server, end to end', () => {
     expect(logs[0]!.split('\n').length).toBeGreaterThan(40);
     expect(logs[1]).toBe(logs[0]);
   });
+
+  it('stays deterministic with several strategies (their energy counts restarts, not seconds)', async () => {
+    const logs: string[] = [];
+    for (const n of [1, 2]) {
+      const log = path.join(work, `inputs-all-${n}.log`);
+      const run = await cli(['fuzz', '-q', '--strategies', 'http,signals,faults', '--seed', '5', '--max-execs', '40', '--log-inputs', log, '--out', path.join(work, `det-all-${n}`), '--', ...TARGET]);
+      expect(run.exitCode, run.stderr).toBe(0);
+      logs.push(await readFile(log, 'utf8'));
+    }
+    expect(logs[0]!.split('\n').length).toBeGreaterThan(15);
+    expect(logs[1]).toBe(logs[0]);
+  });
 });
