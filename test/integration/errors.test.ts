@@ -1,3 +1,4 @@
+import { execa } from 'execa';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import {
   waitForNoMarkedProcesses,
   type MarkedProcess,
   useMarks,
+  CLI,
 } from '../helpers/cli.js';
 
 /**
@@ -230,6 +232,14 @@ describe('--help', () => {
     expect(run.stdout).toMatch(/\{port\}\s+a free port/);
     expect(run.stdout).toMatch(/\{workdir\}\s+a fresh, writable directory/);
     for (const code of ['0 done', '2 usage', '3 target', '4 environment', '5 bad data', '130 interrupted']) expect(run.stdout).toContain(code);
+  });
+
+  it('--help into a reader that stops early (| head -1) exits 0 without an error', async () => {
+    const run = await execa('sh', ['-c', `"${process.execPath}" "${CLI}" fuzz --help | head -1`], { reject: false });
+    expect(run.stdout).toMatch(/^Usage: seccomplete fuzz/);
+    expect(run.stderr).toBe('');
+    const status = await execa('bash', ['-c', `set -o pipefail; "${process.execPath}" "${CLI}" fuzz --help | head -1 >/dev/null`], { reject: false });
+    expect(status.exitCode).toBe(0);
   });
 
   it('the top-level --help exits 0 and lists every command', async () => {

@@ -2,10 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { allowedNames, errnoRules, toDockerProfile } from '../../src/profile/docker.js';
 import { buildProfilePlan } from '../../src/profile/plan.js';
-import type { RuntimeNeeds } from '../../src/profile/runtime-needs.js';
 import { AARCH64_SYSCALLS } from '../../src/syscalls/aarch64.js';
 import { ARCHES, allSyscalls, isKnownSyscall, syscallName, syscallNumber } from '../../src/syscalls/table.js';
 import { TRANSLATED_X86_64_NAMES, counterpart } from '../../src/syscalls/translate.js';
+import { runtimeNeeds } from '../helpers/runtime-needs.js';
 
 const inCI = Boolean(process.env.CI);
 
@@ -171,15 +171,6 @@ describe('x86_64 -> aarch64 counterparts', () => {
   });
 });
 
-function runtimeNeeds(syscalls: string[]): RuntimeNeeds {
-  return {
-    runtime: 'runc',
-    version: '1.1.5',
-    syscalls,
-    nondeterministic: [],
-    measurement: { method: 'fixture', date: '2026-01-01', runs: 1, seenInRuns: {}, image: 'none', versionDetail: '', kernel: '', dockerVersion: '' },
-  };
-}
 
 describe('a plan for x86_64 and aarch64', () => {
   const observed = ['arch_prctl', 'clone', 'epoll_wait', 'execve', 'open', 'openat', 'read', 'stat', 'write'];

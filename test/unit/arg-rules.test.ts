@@ -18,8 +18,8 @@ import {
 import { allowedNames, parseDockerProfile, renderDockerProfile, toDockerProfile, type DockerSyscallArg } from '../../src/profile/docker.js';
 import { IOCTL_REQUESTS, ioctlRequestNumber } from '../../src/profile/ioctl-requests.js';
 import { buildProfilePlan } from '../../src/profile/plan.js';
-import type { RuntimeNeeds } from '../../src/profile/runtime-needs.js';
 import { StraceParser } from '../../src/trace/strace-parser.js';
+import { runtimeNeeds } from '../helpers/runtime-needs.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dockerDefault = parseDockerProfile(readFileSync(join(here, '../../data/docker-default-seccomp.json'), 'utf8'));
@@ -51,13 +51,6 @@ function holds(c: ArgCondition | DockerSyscallArg, args: readonly bigint[]): boo
 const allowedBy = (alternatives: readonly { conditions: readonly ArgCondition[] }[], args: readonly bigint[]) =>
   alternatives.some((alt) => alt.conditions.every((c) => holds(c, args)));
 
-const runtimeNeeds = (syscalls: string[]): RuntimeNeeds => ({
-  runtime: 'runc',
-  version: '1.1.5',
-  syscalls,
-  nondeterministic: [],
-  measurement: { method: 'fixture', date: '2026-01-01', runs: 1, seenInRuns: {}, image: 'none', versionDetail: 'runc 1.1.5', kernel: '6.1', dockerVersion: '20.10' },
-});
 
 describe('ioctl request numbers', () => {
   it.each([

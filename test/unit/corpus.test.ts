@@ -114,3 +114,13 @@ describe('verify: same answer', () => {
     expect(sameAnswer('SIGQUIT exit 0', 'SIGQUIT exit 1')).toBe(false);
   });
 });
+
+describe('atomic writes', () => {
+  it('create the folder they write into', async () => {
+    const { writeFileAtomically } = await import('../../src/util/atomic.js');
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'sc-atomic-'));
+    const file = path.join(dir, 'a', 'b', 'profile.json');
+    await writeFileAtomically(file, '{}\n');
+    expect(await readdir(path.join(dir, 'a', 'b'))).toEqual(['profile.json']);
+  });
+});

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CoverageMap, EXCLUDE_AT } from '../../src/coverage/map.js';
+import { traceAlwaysSet } from '../../src/coverage/trace-always.js';
 
 const exec = (index: number) => ({ index, atMs: index, strategy: 'http' });
 
@@ -36,5 +37,32 @@ describe('coverage map', () => {
     const back = CoverageMap.fromJSON(JSON.parse(JSON.stringify(map.toJSON())), new Set());
     expect(back.toJSON()).toEqual(map.toJSON());
     expect(back.syscalls()).toEqual(['a', 'socket']);
+  });
+});
+
+describe('syscalls never excluded', () => {
+  it('keeps the first calls of every new thread traced, and the multiplexers only with argument features', () => {
+    for (const argFeatures of [true, false]) {
+      const map = new CoverageMap(traceAlwaysSet(argFeatures));
+      for (let i = 0; i < EXCLUDE_AT + 2; i++) map.observe(['rseq', 'set_robust_list', 'ioctl', 'read'], exec(i));
+      // without rseq/set_robust_list traced, strace 6.1 stops a thread on every call (bench: 1.38x vs 1.04x)
+      expect(map.excludable()).toEqual(argFeatures ? ['read'] : ['ioctl', 'read']);
+    }
+  });
+});
+
+describe('executions under injected faults', () => {
+  it('count apart: they neither feed the saturation estimate nor make a syscall excludable', () => {
+    const map = new CoverageMap(new Set());
+    map.observe(['read'], exec(0));
+    for (let i = 1; i <= EXCLUDE_AT + 1; i++) map.observeUnderFault(['clone', 'read'], exec(i));
+    expect(map.executions).toBe(1);
+    expect(map.faultExecutions).toBe(EXCLUDE_AT + 1);
+    expect(map.excludable()).toEqual([]);
+    expect(map.errorPathOnlySyscalls()).toEqual(['clone']);
+    expect(map.saturation().observed).toBe(1);
+    map.observeUnderFault(['clone3!ENOSYS->clone'], exec(9), false);
+    expect(map.syscalls()).toEqual(['clone', 'read']); // a cause names the fault, not a need
+    expect(map.causes()).toEqual([{ syscall: 'clone3', errno: 'ENOSYS', found: 'clone' }]);
   });
 });

@@ -9,8 +9,8 @@ import { diffProfiles, effectiveProfile, allowedWithCapabilities, type DockerCon
 import { parseDockerProfile, toDockerProfile, type DockerSeccompProfile, type DockerSyscallRule } from '../../src/profile/docker.js';
 import { mergeProfiles, renderMergedProfile } from '../../src/profile/merge.js';
 import { buildProfilePlan } from '../../src/profile/plan.js';
-import type { RuntimeNeeds } from '../../src/profile/runtime-needs.js';
 import { allSyscalls } from '../../src/syscalls/table.js';
+import { runtimeNeeds } from '../helpers/runtime-needs.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const DOCKER_DEFAULT = parseDockerProfile(readFileSync(join(here, '../../data/docker-default-seccomp.json'), 'utf8'));
@@ -21,13 +21,6 @@ const merge = (...profiles: DockerSeccompProfile[]) => mergeProfiles(profiles.ma
 const diff = (a: DockerSeccompProfile, b: DockerSeccompProfile) => diffProfiles({ label: 'A', profile: a }, { label: 'B', profile: b }, CTX);
 const status = (p: DockerSeccompProfile, name: string) => effectiveProfile(p, CTX).syscalls.get(name);
 
-const runtimeNeeds = (syscalls: string[]): RuntimeNeeds => ({
-  runtime: 'runc',
-  version: '1.1.5',
-  syscalls,
-  nondeterministic: [],
-  measurement: { method: 'fixture', date: '2026-01-01', runs: 1, seenInRuns: {}, image: 'none', versionDetail: 'runc 1.1.5', kernel: '6.1', dockerVersion: '20.10' },
-});
 
 // --- arbitraries: seccomplete's own profiles (with and without argument rules) and hand-written ones
 

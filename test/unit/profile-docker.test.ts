@@ -12,30 +12,12 @@ import {
   toDockerProfile,
 } from '../../src/profile/docker.js';
 import { ENOSYS, buildProfilePlan, type ProfilePlan } from '../../src/profile/plan.js';
-import type { RuntimeNeeds } from '../../src/profile/runtime-needs.js';
 import { allSyscalls } from '../../src/syscalls/table.js';
+import { runtimeNeeds } from '../helpers/runtime-needs.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const DOCKER_DEFAULT_PROFILE = join(here, '../../data/docker-default-seccomp.json');
 
-function runtimeNeeds(syscalls: string[]): RuntimeNeeds {
-  return {
-    runtime: 'runc',
-    version: '1.1.5',
-    syscalls,
-    nondeterministic: [],
-    measurement: {
-      method: 'test fixture',
-      date: '2026-01-01',
-      runs: 1,
-      seenInRuns: {},
-      image: 'none',
-      versionDetail: 'runc version 1.1.5',
-      kernel: '6.1',
-      dockerVersion: '20.10',
-    },
-  };
-}
 
 const names = (plan: ProfilePlan) => plan.allow.map((entry) => entry.name);
 const errnoOf = (plan: ProfilePlan, name: string) => plan.errno.find((rule) => rule.name === name)?.errno;

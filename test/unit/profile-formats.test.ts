@@ -21,20 +21,11 @@ import {
 import { profileNameFor, toSpoSeccompProfile } from '../../src/profile/k8s.js';
 import { ociSchemaDir, toOciSeccomp, validateOciSeccomp, type OciSeccomp } from '../../src/profile/oci.js';
 import { ENOSYS, EPERM, buildProfilePlan, type ProfilePlan } from '../../src/profile/plan.js';
-import type { RuntimeNeeds } from '../../src/profile/runtime-needs.js';
 import { ARCHES, allSyscalls, isKnownSyscall, type Arch } from '../../src/syscalls/table.js';
+import { runtimeNeeds } from '../helpers/runtime-needs.js';
 
 const COMMAND = ['node', '/srv/demo-server/server.mjs', '--port', '{port}'];
 
-function runtimeNeeds(syscalls: string[]): RuntimeNeeds {
-  return {
-    runtime: 'runc',
-    version: '1.1.5',
-    syscalls,
-    nondeterministic: [],
-    measurement: { method: 'fixture', date: '2026-01-01', runs: 1, seenInRuns: {}, image: 'none', versionDetail: '', kernel: '', dockerVersion: '' },
-  };
-}
 
 /** A plan with something of everything: target and runtime names, clone3 -> ENOSYS, an aarch64 counterpart. */
 const plan = buildProfilePlan({

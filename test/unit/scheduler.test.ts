@@ -78,6 +78,19 @@ describe('scheduler', () => {
     expect(next?.data as number).toBeGreaterThan(100);
   });
 
+  it('charges finds by their cost: an input that restarts the target earns less energy per find', () => {
+    const s = new Scheduler(createRng(9), [numbers('cheap') as Strategy, numbers('costly') as Strategy]);
+    for (let i = 0; i < 50; i++) {
+      s.reward({ strategy: 'cheap', data: i, parent: null }, 1, i, 1);
+      s.reward({ strategy: 'costly', data: i, parent: null }, 1, i, 13);
+    }
+    let cheap = 0;
+    for (let i = 0; i < 400; i++) if (s.next(i)?.strategy === 'cheap') cheap += 1;
+    expect(cheap).toBeGreaterThan(250);
+    // and the uniform share keeps the costly one in play
+    expect(cheap).toBeLessThan(390);
+  });
+
   it('spends more energy on the strategy that finds features', () => {
     const s = new Scheduler(createRng(9), [numbers('a') as Strategy, numbers('b') as Strategy]);
     for (let i = 0; i < 50; i++) s.reward({ strategy: 'b', data: i, parent: null }, 1, i);

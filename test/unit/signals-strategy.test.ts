@@ -356,7 +356,7 @@ describe('deliver', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
-  function stand(o: { exitOn?: string[]; children?: number[][] } = {}) {
+  function stand(o: { exitOn?: string[]; children?: number[][]; failRestart?: boolean } = {}) {
     const log: string[] = [];
     let exit: ExitStatus | undefined;
     let childLists = o.children ?? [[]];
@@ -381,7 +381,11 @@ describe('deliver', () => {
       expectExit: () => void log.push('expectExit'),
       waitExit: async () => exit,
       rerenderTemplates: async () => (log.push('rerender'), 1),
-      restart: async (options) => (log.push(`restart ${JSON.stringify(options)}`), { code: 0 }),
+      restart: async (options) => {
+        log.push(`restart ${JSON.stringify(options)}`);
+        if (o.failRestart) throw new Error('target exited with code 1 before it was ready');
+        return { code: 0 };
+      },
     };
     const ctx: DeliveryContext = { endpoint: { host: '127.0.0.1', port }, target, timeoutMs: 5000, signal: new AbortController().signal };
     return { ctx, log, cleanup: () => rmSync(workdir, { recursive: true, force: true }) };
@@ -415,6 +419,12 @@ describe('deliver', () => {
     const r = await run([{ kind: 'rerender' }, { kind: 'signal', signal: 'SIGWINCH', to: 'main' }, { kind: 'peer', strategy: 'http', input: get }]);
     expect(r.log).toEqual(['rerender', 'SIGWINCH -> main']); // SIGWINCH does not end a process by default
     expect(r.signature).toBe('rerender; SIGWINCH ok; GET / 200');
+  });
+
+  it('a target that refuses to start while its port is taken exited by design, not by crash', async () => {
+    const r = await run([{ kind: 'port-taken-restart' }, { kind: 'peer', strategy: 'http', input: get }], { failRestart: true });
+    expect(r.log).toEqual(['restart {"holdPortMs":1200}', 'expectExit']);
+    expect(r.signature).toBe('port-taken restart failed; skipped 1');
   });
 
   it('a killed worker that comes back, and a port taken at restart', async () => {
