@@ -25,7 +25,7 @@ import { CoverageMap } from '../src/coverage/map.js';
 import { parseCoverageFile } from '../src/engine/campaign.js';
 import { THREAD_PROBES, traceAlwaysSet } from '../src/coverage/trace-always.js';
 import { TargetInstance } from '../src/target/instance.js';
-import type { TargetSpec } from '../src/target/spec.js';
+import type { ServerTargetSpec } from '../src/target/spec.js';
 import { checkStrace, type TraceMode } from '../src/trace/strace.js';
 import { sleep } from '../src/util/duration.js';
 import type { LoadOptions, LoadResult } from './load.js';
@@ -190,7 +190,7 @@ function runLoad(options: LoadOptions): Promise<LoadResult> {
 
 /** Starts the demo server the way the tool does (TargetInstance + TraceMode), loads it, stops it. */
 async function measureRps(runDir: string, mode: TraceMode, s: Settings): Promise<RpsOutcome> {
-  const spec: TargetSpec = { command: SERVER_COMMAND, port: 'auto', ready: { kind: 'port' }, readyTimeoutMs: 30_000, templates: [], env: {} };
+  const spec: ServerTargetSpec = { kind: 'server', command: SERVER_COMMAND, port: 'auto', ready: { kind: 'port' }, readyTimeoutMs: 30_000, templates: [], env: {} };
   const instance = new TargetInstance(spec, { runDir, slot: instanceSlot++, stracePath: STRACE, arch: 'x86_64' });
   let events = 0;
   instance.onEvent = () => {

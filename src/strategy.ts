@@ -1,4 +1,5 @@
 import type fc from 'fast-check';
+import type { CommandRunner } from './command/invocation.js';
 import type { Rng } from './util/rng.js';
 
 /** Where a live target instance can be reached. */
@@ -70,24 +71,64 @@ export interface DeliveryResult {
   signature: string;
   /** the local side failed to talk to the target at all (refused, reset on connect) */
   transportError?: string;
+  /**
+   * Secondary features (`@exit:1`, `@signal:SIGSEGV`, `@status:404`): states of the
+   * target that keep an input in the corpus although it found no new syscall, so the
+   * explorer climbs towards rarer states. They never reach a profile.
+   */
+  features?: string[];
+}
+
+/** What a command-mode strategy gets: a way to run the program once per input. */
+export interface CommandContext {
+  command: CommandRunner;
+  timeoutMs: number;
+  /** aborted when the run is stopping or the execution timed out */
+  signal: AbortSignal;
 }
 
 /**
  * One input channel (LibAFL would split this into generator, mutator and executor
  * hooks). Inputs are plain JSON values so that the corpus can store them as they are.
+ * What the scheduler, the corpus and the reports need; delivery depends on the kind of
+ * target (Strategy for servers, CommandStrategy for commands).
  */
-export interface Strategy<I = unknown> {
+export interface InputChannel<I = unknown> {
   readonly name: string;
+  /**
+   * Channels of one family share their input type: any of them may mutate an entry
+   * another found (env varies the environment of an invocation that args found).
+   */
+  readonly family?: string;
   /** a fast-check arbitrary of fresh inputs; may use what the strategy learned so far */
   arbitrary(): fc.Arbitrary<I>;
   /** a variation of a corpus entry; `other` is a second entry for splicing */
   mutate(input: I, rng: Rng, other?: I): I;
-  /** send the input to a live target and wait for its answer */
-  deliver(input: I, ctx: DeliveryContext): Promise<DeliveryResult>;
   /** check a value read back from a corpus file; throws an Error saying what is wrong */
   validate(raw: unknown): I;
   /** one line for humans (progress view, verify reports) */
   describe(input: I): string;
   /** the seed inputs this strategy starts from */
   seeds(): I[];
+}
+
+/** A channel into a long-running server: requests, signals, restarts under faults. */
+export interface Strategy<I = unknown> extends InputChannel<I> {
+  readonly target?: 'server';
+  /** send the input to a live target and wait for its answer */
+  deliver(input: I, ctx: DeliveryContext): Promise<DeliveryResult>;
+}
+
+/** A channel into a command: every input is one run of the program. */
+export interface CommandStrategy<I = unknown> extends InputChannel<I> {
+  readonly target: 'command';
+  deliver(input: I, ctx: CommandContext): Promise<DeliveryResult>;
+}
+
+export type AnyStrategy = Strategy | CommandStrategy;
+
+export type TargetKind = 'server' | 'command';
+
+export function targetKindOf(s: AnyStrategy): TargetKind {
+  return s.target === 'command' ? 'command' : 'server';
 }

@@ -80,8 +80,8 @@ export async function runCampaignCommand(
   const target = targetSpecFrom(command, o);
   const { formats, architectures } = formatOptionsFrom(o);
   if (o.argRules && !o.argFeatures) throw usageError('--arg-rules needs the argument classes that --no-arg-features turns off');
-  if (target.port !== 'auto' && o.jobs > 1) throw usageError('a fixed --port allows only --jobs 1', "use --port auto so that every instance gets its own port");
-  const { strategies, knowledge } = strategiesFrom(o);
+  if (target.kind === 'server' && target.port !== 'auto' && o.jobs > 1) throw usageError('a fixed --port allows only --jobs 1', "use --port auto so that every instance gets its own port");
+  const { strategies, knowledge } = await strategiesFrom(o, target);
   const stracePath = await straceFrom(o);
   const outDir = path.resolve(o.out);
   const reporter = createProgressReporter({ stream: process.stderr, quiet: o.quiet === true, title: `${mode.kind} · ${command.join(' ')}` });

@@ -2,11 +2,11 @@ import { Command, Option } from 'commander';
 import path from 'node:path';
 import { usageError } from '../errors.js';
 import { assertCommandExists } from '../target/command.js';
-import { parseReadyOption, parseTemplateOption, type TargetSpec } from '../target/spec.js';
+import { parseReadyOption, parseTemplateOption, type ServerTargetSpec, type TargetSpec } from '../target/spec.js';
 import { parseDuration } from '../util/duration.js';
 import { checkStrace } from '../trace/strace.js';
-import { createStrategies, mutableKnowledge, STRATEGY_NAMES } from '../../strategies/index.js';
-import type { Strategy } from '../strategy.js';
+import { createStrategies, mutableKnowledge, SAMPLE_DIR, STRATEGY_NAMES, targetKindOfStrategies } from '../../strategies/index.js';
+import type { AnyStrategy, TargetKind } from '../strategy.js';
 
 /** Options every command that runs the target shares. */
 export interface TargetCliOptions {
@@ -21,6 +21,7 @@ export interface TargetCliOptions {
   strategies: string;
   seeds: string[];
   signals?: string;
+  grammar?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -34,8 +35,13 @@ export function addTargetOptions(cmd: Command): Command {
     .option('--ready-timeout <duration>', 'give up when the target is not ready after this long', '30s')
     .option('--template <src=dest>', 'render SRC (a file, or every file below a directory) with {port}, {workdir} and {generation} into DEST inside each instance\'s workdir (repeatable)', collect, [])
     .option('--env <key=value>', 'extra environment variable for the target (repeatable)', collect, [])
-    .option('--strategies <list>', `input channels, comma-separated (available: ${STRATEGY_NAMES.join(', ')})`, 'http')
-    .option('--seeds <dir>', 'more seed inputs for the strategies, one raw input per file (repeatable)', collect, [])
+    .option(
+      '--strategies <list>',
+      `input channels, comma-separated: a server gets http, signals, faults; a command (one run per input) gets args, stdin, files, env (available: ${STRATEGY_NAMES.join(', ')})`,
+      'http',
+    )
+    .option('--seeds <dir>', 'more seed inputs: raw HTTP requests for http; for commands, *.json invocations, *.args lines of arguments, and any other file as sample content (repeatable)', collect, [])
+    .option('--grammar <file>', "commands: a JSON file that adds to or overrides the argument grammar mined from the program's --help and man page")
     .option('--signals <list>', 'signals the signals strategy may send, comma-separated (default: all of HUP,USR1,USR2,WINCH,TERM,QUIT,INT,CHLD and worker kills; a list without KILL also drops the worker kills)')
     .option('--settle <duration>', 'an execution ends when the target made no traced syscall for this long and all its threads sleep', '10ms')
     .option('--exec-timeout <duration>', 'a delivery that takes longer is recorded as a hang', '5s')
@@ -56,24 +62,47 @@ export function positiveInt(name: string, text: string): number {
   return n;
 }
 
-export function targetSpecFrom(command: string[], o: TargetCliOptions): TargetSpec {
+/** The strategies named by --strategies decide whether the target is a server or a command. */
+export function targetKindFrom(o: TargetCliOptions): TargetKind {
+  return targetKindOfStrategies(strategyNames(o));
+}
+
+function strategyNames(o: TargetCliOptions): string[] {
+  return o.strategies.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+export function targetSpecFrom(command: string[], o: TargetCliOptions, kind: TargetKind = targetKindFrom(o)): TargetSpec {
   if (command.length === 0) throw usageError('no target command given', "put it after '--', e.g. seccomplete fuzz -- node server.js --port {port}");
   assertCommandExists(command[0] as string);
-  let port: TargetSpec['port'];
-  if (o.port === 'auto') port = 'auto';
-  else {
-    const n = Number(o.port);
-    if (!Number.isInteger(n) || n < 1 || n > 65535) throw usageError(`--port expects 'auto' or a port number; got '${o.port}'`);
-    port = n;
+  if (kind === 'command') {
+    if (o.template.length > 0 || o.ready !== undefined || o.port !== 'auto') throw usageError('--port, --ready and --template are for servers; a command runs once per input');
+    return { kind: 'command', command, env: envFrom(o), sampleDirs: [...o.seeds.map((d) => path.resolve(d)), SAMPLE_DIR] };
   }
+  return serverSpecFrom(command, o);
+}
+
+function envFrom(o: TargetCliOptions): Record<string, string> {
   const env: Record<string, string> = {};
   for (const kv of o.env) {
     const eq = kv.indexOf('=');
     if (eq <= 0) throw usageError(`--env expects KEY=VALUE; got '${kv}'`);
     env[kv.slice(0, eq)] = kv.slice(eq + 1);
   }
+  return env;
+}
+
+function serverSpecFrom(command: string[], o: TargetCliOptions): ServerTargetSpec {
+  let port: ServerTargetSpec['port'];
+  if (o.port === 'auto') port = 'auto';
+  else {
+    const n = Number(o.port);
+    if (!Number.isInteger(n) || n < 1 || n > 65535) throw usageError(`--port expects 'auto' or a port number; got '${o.port}'`);
+    port = n;
+  }
+  const env = envFrom(o);
   const usesPort = command.some((a) => a.includes('{port}')) || o.template.length > 0 || port !== 'auto';
   return {
+    kind: 'server',
     command,
     port,
     ready: parseReadyOption(o.ready, usesPort),
@@ -83,12 +112,19 @@ export function targetSpecFrom(command: string[], o: TargetCliOptions): TargetSp
   };
 }
 
-export function strategiesFrom(o: TargetCliOptions): { strategies: Strategy[]; knowledge: ReturnType<typeof mutableKnowledge> } {
-  const names = o.strategies.split(',').map((s) => s.trim()).filter(Boolean);
+/** The enabled strategies; a command's are built from the grammar mined from the program itself. */
+export async function strategiesFrom(
+  o: TargetCliOptions,
+  target: TargetSpec,
+): Promise<{ strategies: AnyStrategy[]; knowledge: ReturnType<typeof mutableKnowledge> }> {
   const knowledge = mutableKnowledge();
   const options: Parameters<typeof createStrategies>[1] = { seedDirs: o.seeds.map((d) => path.resolve(d)), knowledge };
   if (o.signals) options.signals = o.signals.split(',').map((s) => s.trim()).filter(Boolean);
-  return { strategies: createStrategies(names, options), knowledge };
+  if (target.kind === 'command') {
+    options.command = { program: target.command[0] as string, fixedArgs: target.command.slice(1), sampleDirs: target.sampleDirs };
+    if (o.grammar) options.command.grammarFile = path.resolve(o.grammar);
+  } else if (o.grammar) throw usageError('--grammar is for commands (--strategies args,...)');
+  return { strategies: await createStrategies(strategyNames(o), options), knowledge };
 }
 
 export async function straceFrom(o: TargetCliOptions): Promise<string> {

@@ -11,6 +11,7 @@ import { verifyProfile } from '../verify/verifier.js';
 import { runCampaignCommand, type CampaignCliOptions } from './campaign-command.js';
 import { addTargetOptions, durationOption, strategiesFrom, straceFrom, targetSpecFrom, timingFrom, warner, type TargetCliOptions } from './common.js';
 import { printVerifyReport } from './verify-output.js';
+import { corpusStrategies, userSeedInputs } from './verify-inputs.js';
 import { ARCH_OPTION_HELP, FORMAT_OPTION_HELP, formatOptionsFrom, otherFilesLine, writeProfileFormats, type FormatCliOptions } from './format-options.js';
 import { registerReportCommand } from './report-command.js';
 import { registerProfileTools } from './profile-tools.js';
@@ -125,18 +126,25 @@ export function buildProgram(): Command {
   addTargetOptions(
     program
       .command('verify')
-      .description('replay the corpus unconfined and under the profile (enforced by strace); report denials and changed answers')
+      .description(
+        'replay the corpus (and --seeds inputs) unconfined and under the profile (enforced by strace); report denials and changed answers. ' +
+          'Without --strategies, the channels the corpus was made with.',
+      )
       .argument('<command...>', 'the target command, after --'),
   )
     .requiredOption('--profile <file>', 'Docker/Podman seccomp profile to check')
     .requiredOption('--corpus <dir>', 'corpus to replay')
     .addHelpText('after', '\nExit codes: 0 the profile holds, 1 denials or changed answers, 2 usage, 3 target, 4 environment, 5 bad profile or corpus.')
-    .action(async (command: string[], opts: TargetCliOptions & { profile: string; corpus: string }) => {
+    .action(async (command: string[], opts: TargetCliOptions & { profile: string; corpus: string }, cmd: Command) => {
+      // without --strategies, the channels the corpus was made with
+      if (cmd.getOptionValueSource('strategies') === 'default') opts.strategies = (await corpusStrategies(path.resolve(opts.corpus))) ?? opts.strategies;
       const target = targetSpecFrom(command, opts);
       const warn = warner(opts.quiet);
+      const strategies = (await strategiesFrom(opts, target)).strategies;
       const report = await verifyProfile({
         target,
-        strategies: strategiesFrom(opts).strategies,
+        strategies,
+        extraInputs: userSeedInputs(strategies, opts.seeds.map((d) => path.resolve(d))),
         profilePath: path.resolve(opts.profile),
         corpusDir: path.resolve(opts.corpus),
         stracePath: await straceFrom(opts),

@@ -242,6 +242,7 @@ function renderExplanation(x: Explanation): string {
     lines.push(`  found first by this entry: ${some(e.found.syscalls) || '-'}`);
     lines.push(`  of which argument classes: ${some(e.found.argumentClasses) || 'none'}`);
     if (e.found.faultCauses.length > 0) lines.push(`  fault causes: ${e.found.faultCauses.join(' ')}`);
+    if (e.found.states.length > 0) lines.push(`  target states: ${e.found.states.join(' ')}`);
     if (e.input !== null && o.kind === 'input') {
       lines.push('input:');
       const json = compactJson(truncateForDisplay(e.input)).split('\n');

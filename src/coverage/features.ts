@@ -9,6 +9,8 @@ import type { MultiplexerSyscall } from '../syscalls/multiplexers.js';
  *    `ioctl:TCGETS`, `clone:CLONE_NEWNS`, `clone3:no-namespace`;
  *  - `!` and a fault-injection outcome (`clone3!ENOSYS->clone`, made elsewhere).
  * Syscall names are made of `[a-z0-9_]`, so the name always ends at the first `:` or `!`.
+ * Secondary features start with `@` (`@exit:1`, `@signal:SIGSEGV`, `@status:404`): a
+ * state of the target, not a syscall; they keep inputs in the corpus, never in a profile.
  */
 export type Feature = string;
 
@@ -45,9 +47,29 @@ export function syscallOfFeature(feature: Feature): string {
   return feature;
 }
 
-/** True for a plain syscall name, false for an argument class or fault outcome. */
+/** True for a plain syscall name, false for an argument class, fault outcome or secondary feature. */
 export function isSyscallFeature(feature: Feature): boolean {
-  return !feature.includes(':') && !feature.includes('!');
+  return !feature.includes(':') && !feature.includes('!') && !feature.startsWith(SECONDARY);
+}
+
+const SECONDARY = '@';
+
+/** `@exit:1`: a secondary feature of the given kind (exit, signal, status...). */
+export function secondaryFeature(kind: string, value: string | number): Feature {
+  return `${SECONDARY}${kind}:${String(value).replace(/\s+/g, '_')}`;
+}
+
+export function isSecondaryFeature(feature: Feature): boolean {
+  return feature.startsWith(SECONDARY);
+}
+
+/**
+ * The syscall a feature says the target needs: `socket` for `socket:AF_INET:SOCK_STREAM`;
+ * undefined for fault causes (they name a fault) and secondary features (no syscall).
+ */
+export function neededSyscall(feature: Feature): string | undefined {
+  if (feature.startsWith(SECONDARY) || feature.includes('!')) return undefined;
+  return syscallOfFeature(feature);
 }
 
 type Decoder = (args: readonly string[]) => string[];

@@ -1,5 +1,5 @@
 import type { Feature } from './features.js';
-import { isSyscallFeature, syscallOfFeature } from './features.js';
+import { isSyscallFeature, neededSyscall } from './features.js';
 import { saturation, type Saturation } from './saturation.js';
 
 /** What the map knows of one feature. */
@@ -76,8 +76,8 @@ export class CoverageMap {
     const normal = new Set<string>();
     const faulty = new Set<string>();
     for (const [f, rec] of this.features) {
-      if (f.includes('!')) continue; // cause features name the fault, not a need
-      (rec.count > 0 ? normal : faulty).add(syscallOfFeature(f));
+      const name = neededSyscall(f); // cause and secondary features name no need
+      if (name !== undefined) (rec.count > 0 ? normal : faulty).add(name);
     }
     return [...faulty].filter((s) => !normal.has(s)).sort();
   }
@@ -127,10 +127,13 @@ export class CoverageMap {
     return this.features.entries();
   }
 
-  /** Syscall names seen (from plain and argument features alike; cause features add nothing). */
+  /** Syscall names seen (from plain and argument features alike; cause and secondary features add nothing). */
   syscalls(): string[] {
     const names = new Set<string>();
-    for (const f of this.features.keys()) if (!f.includes('!')) names.add(syscallOfFeature(f));
+    for (const f of this.features.keys()) {
+      const name = neededSyscall(f);
+      if (name !== undefined) names.add(name);
+    }
     return [...names].sort();
   }
 

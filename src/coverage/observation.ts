@@ -1,6 +1,6 @@
 import { canonicalSyscallName, type Arch } from '../syscalls/table.js';
 import type { TraceEvent } from '../trace/events.js';
-import { featuresOf, type Feature } from './features.js';
+import { featuresOf, isSecondaryFeature, type Feature } from './features.js';
 
 export interface FeatureOptions {
   argFeatures: boolean;
@@ -37,6 +37,14 @@ export class Observation {
     if (event.injected) this.denied.push({ syscall: name, errno: event.errno ?? '?', pid: event.pid });
     if (event.kind === 'syscall' && this.isRedundant(name)) this.redundant += 1;
     for (const f of featuresOf(event, this.options)) this.features.add(f);
+  }
+
+  /** States the strategy saw (`@exit:1`): features too, but never syscalls. */
+  addSecondary(features: readonly Feature[]): void {
+    for (const f of features) {
+      if (!isSecondaryFeature(f)) throw new Error(`secondary feature '${f}' must start with '@'`);
+      this.features.add(f);
+    }
   }
 
   get isEmpty(): boolean {

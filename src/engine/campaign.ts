@@ -9,17 +9,17 @@ import type { Saturation } from '../coverage/saturation.js';
 import { CorpusDir } from '../corpus/corpus.js';
 import { ENTRY_FORMAT, CRASH_FORMAT, LIFECYCLE, inputId, type CorpusEntry, type Input } from '../corpus/entry.js';
 import { dataError, UserError } from '../errors.js';
-import type { Strategy } from '../strategy.js';
+import type { AnyStrategy } from '../strategy.js';
 import { traceAlwaysSet } from '../coverage/trace-always.js';
-import { syscallOfFeature } from '../coverage/features.js';
+import { neededSyscall, syscallOfFeature } from '../coverage/features.js';
 import { KNOWN_FALLBACKS } from '../profile/fallbacks.js';
 import type { Arch } from '../syscalls/table.js';
-import { TargetInstance } from '../target/instance.js';
 import type { TargetSpec } from '../target/spec.js';
 import type { TraceMode } from '../trace/strace.js';
 import { writeJsonAtomically } from '../util/atomic.js';
 import { createRng } from '../util/rng.js';
-import { Executor, type Execution } from './executor.js';
+import type { Execution, JobExecutor } from './executor.js';
+import { createExecutor } from './create-executor.js';
 import { Scheduler } from './scheduler.js';
 import { stopReason, type StopReason, type StopRuleOptions } from './stop-rule.js';
 
@@ -47,7 +47,7 @@ export interface CoverageFile {
 
 export interface CampaignOptions {
   target: TargetSpec;
-  strategies: Strategy[];
+  strategies: AnyStrategy[];
   jobs: number;
   seed: number;
   outDir: string;
@@ -113,7 +113,7 @@ const RESTART_COST = 4;
 const MAX_START_FAILURES = 3;
 
 interface JobState {
-  executor: Executor;
+  executor: JobExecutor;
   excluded: Set<string>;
   epochExecs: number;
   epochRedundant: number;
@@ -129,7 +129,7 @@ export class Campaign {
   private coverage: CoverageMap;
   private readonly corpus: CorpusDir;
   private readonly scheduler: Scheduler;
-  private readonly strategyByName: Map<string, Strategy>;
+  private readonly strategyByName: Map<string, AnyStrategy>;
   private readonly entries = new Map<string, CorpusEntry>();
   private readonly crashFiles: string[] = [];
   private excludableNow = new Set<string>();
@@ -165,7 +165,7 @@ export class Campaign {
 
   /** Ends every target at once (second Ctrl-C). */
   async kill(): Promise<void> {
-    await Promise.all(this.jobs.map((j) => j.executor.instance.stop(0)));
+    await Promise.all(this.jobs.map((j) => j.executor.kill(0)));
   }
 
   async run(): Promise<CampaignResult> {
@@ -193,7 +193,7 @@ export class Campaign {
       if (o.fullTrace) result.perExecution = this.perExecution;
       return result;
     } finally {
-      await Promise.all(this.jobs.map((j) => j.executor.instance.stop(0).catch(() => {})));
+      await Promise.all(this.jobs.map((j) => j.executor.kill(0).catch(() => {})));
       await this.corpus.close();
       await rm(this.runDir, { recursive: true, force: true }).catch(() => {});
     }
@@ -250,16 +250,16 @@ export class Campaign {
 
   private newJob(slot: number): JobState {
     const o = this.options;
-    const instance = new TargetInstance(o.target, { runDir: this.runDir, slot, stracePath: o.stracePath, arch: o.arch });
     const state: JobState = {
-      executor: undefined as unknown as Executor,
+      executor: undefined as unknown as JobExecutor,
       excluded: new Set(),
       epochExecs: 0,
       epochRedundant: 0,
       lastExecution: undefined,
       startFailures: 0,
     };
-    state.executor = new Executor(slot, instance, this.strategyByName, {
+    const place = { runDir: this.runDir, slot, stracePath: o.stracePath, arch: o.arch };
+    state.executor = createExecutor(o.target, place, this.strategyByName, {
       features: { argFeatures: o.argFeatures, arch: o.arch },
       settleMs: o.settleMs,
       maxSettleMs: o.maxSettleMs,
@@ -353,9 +353,10 @@ export class Campaign {
     job.excluded = new Set(mode.kind === 'coverage' ? mode.exclude : []);
     job.epochExecs = 0;
     job.epochRedundant = 0;
-    let ex: Execution;
+    let ex: Execution | undefined;
     try {
-      ex = await job.executor.startEpoch(mode, this.execIndex++);
+      ex = await job.executor.startEpoch(mode, this.execIndex);
+      if (ex) this.execIndex += 1;
     } catch (err) {
       job.startFailures += 1;
       // The very first start failing is the user's problem (wrong command, port...);
@@ -366,13 +367,15 @@ export class Campaign {
     }
     job.startFailures = 0;
     this.epochs += 1;
-    await this.record(job, ex);
+    if (ex) await this.record(job, ex);
   }
 
   private async shutdown(job: JobState): Promise<void> {
     if (!job.executor.alive) return;
     await this.creditLate(job);
-    const ex = await job.executor.stopEpoch(this.execIndex++);
+    const ex = await job.executor.stopEpoch(this.execIndex);
+    if (!ex) return;
+    this.execIndex += 1;
     await this.record(job, ex);
   }
 
@@ -395,7 +398,7 @@ export class Campaign {
 
   private epochIsStale(job: JobState): boolean {
     if (this.options.fullTrace) return false;
-    if (job.epochExecs >= MAX_EPOCH_EXECS) return true;
+    if (job.epochExecs >= MAX_EPOCH_EXECS && !job.executor.cheapEpochs) return true;
     let narrower = false;
     for (const name of this.excludableNow) {
       if (!job.excluded.has(name)) {
@@ -404,6 +407,7 @@ export class Campaign {
       }
     }
     if (!narrower) return false;
+    if (job.executor.cheapEpochs) return true;
     return job.epochRedundant >= RESTART_AFTER_REDUNDANT_EVENTS || job.epochExecs >= RESTART_AFTER_STALE_EXECS;
   }
 
@@ -444,7 +448,7 @@ export class Campaign {
     for (const fault of ex.faults ?? []) {
       const fallbacks = KNOWN_FALLBACKS[fault.syscall] ?? [];
       for (const f of ex.observation.features) {
-        if (f.includes('!')) continue;
+        if (neededSyscall(f) === undefined) continue;
         const isFallback = fault.errno === 'ENOSYS' && fallbacks.includes(syscallOfFeature(f)) && f !== fault.syscall;
         if (this.coverage.ordinaryCount(f) === 0 || isFallback) causes.push(`${fault.syscall}!${fault.errno}->${f}`);
       }
@@ -498,14 +502,14 @@ export class Campaign {
       input: ex.input.data,
       parent: ex.input.parent,
       exit: ex.exit,
-      outputTail: ex.outputTail ?? job.executor.instance.outputTail(),
+      outputTail: ex.outputTail ?? job.executor.outputTail(),
       time: new Date().toISOString(),
       describe: strategy ? strategy.describe(ex.input.data) : '',
     });
     this.crashFiles.push(file);
     this.options.warn(`${ex.outcome} recorded in ${file}`);
     // A hung target is ended; a crashed one is gone. Either way the next step restarts it.
-    if (ex.outcome === 'hang') await job.executor.instance.stop(500);
+    if (ex.outcome === 'hang') await job.executor.kill(500);
   }
 
   private elapsedMs(): number {

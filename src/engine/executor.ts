@@ -1,7 +1,7 @@
 import { Observation, type FeatureOptions } from '../coverage/observation.js';
 import type { Input } from '../corpus/entry.js';
 import { LIFECYCLE } from '../corpus/entry.js';
-import type { Fault, Strategy } from '../strategy.js';
+import type { AnyStrategy, Fault } from '../strategy.js';
 import { createTargetHandle } from './target-handle.js';
 import { sleep } from '../util/duration.js';
 import type { ExitInfo, TargetInstance } from '../target/instance.js';
@@ -27,6 +27,34 @@ export interface Execution {
   restarts?: number;
 }
 
+/**
+ * What the campaign and the verifier drive, one per job: the server executor keeps one
+ * live instance per epoch; the command executor runs the program once per input.
+ */
+export interface JobExecutor {
+  readonly job: number;
+  /** ready for run(); false before the first epoch and after the target died */
+  readonly alive: boolean;
+  /**
+   * true when a new epoch costs nothing (commands start afresh for every input anyway):
+   * the campaign then narrows the trace filter as soon as it can.
+   */
+  readonly cheapEpochs: boolean;
+  /** the observation of the last execution opened (also when its start failed) */
+  readonly lastObservation: Observation | undefined;
+  /** starts an epoch under `mode`; a server's start-up is an execution of its own (a command's is not) */
+  startEpoch(mode: TraceMode, index: number): Promise<Execution | undefined>;
+  /** ends the epoch; a server's shutdown is an execution too */
+  stopEpoch(index: number): Promise<Execution | undefined>;
+  run(input: Input, index: number): Promise<Execution>;
+  /** features that arrived between executions (servers only) */
+  takeLate(): Observation;
+  /** ends whatever runs now: SIGTERM then, after `graceMs`, SIGKILL to the whole group */
+  kill(graceMs: number): Promise<void>;
+  /** the target's last lines of output, for crash records */
+  outputTail(): string;
+}
+
 export interface ExecutorOptions {
   features: FeatureOptions;
   /** no trace event for this long (and every thread asleep) ends an execution */
@@ -44,7 +72,8 @@ export interface ExecutorOptions {
  * syscalls made from the start of its delivery until the target is quiet again.
  * One instance per job keeps the attribution exact.
  */
-export class Executor {
+export class Executor implements JobExecutor {
+  readonly cheapEpochs = false;
   private current: Observation;
   /** how the current epoch is traced (restarts within an execution reuse it) */
   private mode: TraceMode = { kind: 'none' };
@@ -56,7 +85,7 @@ export class Executor {
   constructor(
     readonly job: number,
     readonly instance: TargetInstance,
-    private readonly strategies: ReadonlyMap<string, Strategy>,
+    private readonly strategies: ReadonlyMap<string, AnyStrategy>,
     private readonly options: ExecutorOptions,
   ) {
     this.current = this.newObservation();
@@ -99,7 +128,7 @@ export class Executor {
 
   async run(input: Input, index: number): Promise<Execution> {
     const strategy = this.strategies.get(input.strategy);
-    if (!strategy) throw new Error(`no strategy '${input.strategy}'`);
+    if (!strategy || strategy.target === 'command') throw new Error(`no server strategy '${input.strategy}'`);
     const obs = this.open();
     const t0 = performance.now();
     const abort = new AbortController();
@@ -125,6 +154,7 @@ export class Executor {
         signal: abort.signal,
       });
       signature = result.transportError ? `error:${result.transportError}` : result.signature;
+      obs.addSecondary(result.features ?? []);
     } catch (err) {
       signature = `error:${(err as Error).message}`;
     } finally {
@@ -143,6 +173,14 @@ export class Executor {
     if (log.restarts > 0 || log.exitExpected) ex.restarts = log.restarts + (log.exitExpected ? 1 : 0);
     if (timedOut && ex.outcome === 'ok') ex.outcome = 'hang';
     return ex;
+  }
+
+  async kill(graceMs: number): Promise<void> {
+    await this.instance.stop(graceMs);
+  }
+
+  outputTail(): string {
+    return this.instance.outputTail();
   }
 
   /** Features that arrived between executions; the caller credits them to the previous one. */

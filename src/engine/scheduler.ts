@@ -1,5 +1,5 @@
 import type { CorpusEntry, Input } from '../corpus/entry.js';
-import type { Strategy } from '../strategy.js';
+import type { InputChannel } from '../strategy.js';
 import { sample, type Rng } from '../util/rng.js';
 
 interface EntryState {
@@ -11,7 +11,7 @@ interface EntryState {
 }
 
 interface StrategyState {
-  strategy: Strategy;
+  strategy: InputChannel;
   runs: number;
   finds: number;
   /** exponentially decayed recent finds: energy follows what works now */
@@ -39,13 +39,15 @@ export class Scheduler {
   private readonly entries: EntryState[] = [];
   private readonly byId = new Map<string, EntryState>();
   private readonly strategies: StrategyState[];
+  private readonly familyOf = new Map<string, string>();
 
   constructor(
     private readonly rng: Rng,
-    strategies: readonly Strategy[],
+    strategies: readonly InputChannel[],
     private readonly options: SchedulerOptions = { generateRatio: 0.3, maxStack: 4 },
   ) {
     this.strategies = strategies.map((strategy) => ({ strategy, runs: 0, finds: 0, recent: 0 }));
+    for (const st of strategies) if (st.family !== undefined) this.familyOf.set(st.name, st.family);
   }
 
   enqueue(...inputs: Input[]): void {
@@ -74,7 +76,9 @@ export class Scheduler {
     if (queued || !generate) return queued;
     const s = this.pickStrategy();
     s.runs += 1;
-    const own = this.entries.filter((e) => e.entry.strategy === s.strategy.name);
+    // a channel mutates its own entries and those of its family (same input type)
+    const family = s.strategy.family;
+    const own = this.entries.filter((e) => e.entry.strategy === s.strategy.name || (family !== undefined && this.familyOf.get(e.entry.strategy) === family));
     if (own.length === 0 || this.rng.chance(this.options.generateRatio)) {
       return { strategy: s.strategy.name, data: sample(s.strategy.arbitrary(), this.rng), parent: null };
     }

@@ -1,3 +1,4 @@
+import { neededSyscall } from '../coverage/features.js';
 import { ioctlRequestNumber, parseUnsigned32 } from './ioctl-requests.js';
 
 /**
@@ -288,7 +289,7 @@ export interface ArgRulesInput {
 export function deriveArgRules(input: ArgRulesInput): ArgRulesDerivation {
   const classes = new Map<string, Set<string>>();
   for (const feature of input.features) {
-    if (feature.includes('!')) continue;
+    if (neededSyscall(feature) === undefined) continue;
     const colon = feature.indexOf(':');
     if (colon < 0) continue;
     const name = feature.slice(0, colon);
@@ -367,7 +368,7 @@ const CLONE_NAMESPACE_FLAGS: Readonly<Record<string, number>> = Object.freeze({
  */
 export function argValuesOfFeature(feature: string): Map<number, bigint> | undefined {
   const colon = feature.indexOf(':');
-  if (colon < 0 || feature.includes('!')) return undefined;
+  if (colon < 0 || neededSyscall(feature) === undefined) return undefined;
   const name = feature.slice(0, colon);
   const cls = feature.slice(colon + 1);
   const one = (index: number, value: number | undefined) => (value === undefined ? undefined : new Map([[index, BigInt(value)]]));

@@ -1,3 +1,4 @@
+import { isSecondaryFeature, neededSyscall } from '../coverage/features.js';
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -38,7 +39,7 @@ export interface Explanation {
     elapsedMs: number;
     input: unknown;
     /** what this entry found first, split up */
-    found: { syscalls: string[]; argumentClasses: string[]; faultCauses: string[] };
+    found: { syscalls: string[]; argumentClasses: string[]; faultCauses: string[]; states: string[] };
   } | null;
   reproduce: { argv: string[]; shell: string; note: string | null } | null;
   warnings: string[];
@@ -161,11 +162,13 @@ async function readEntry(corpusDir: string, id: string): Promise<{ entry: Corpus
   return problem ? { entry: null, file, problem } : { entry: value as CorpusEntry, file, problem: '' };
 }
 
-function splitFound(found: readonly string[]): { syscalls: string[]; argumentClasses: string[]; faultCauses: string[] } {
+function splitFound(found: readonly string[]): { syscalls: string[]; argumentClasses: string[]; faultCauses: string[]; states: string[] } {
+  const needs = found.filter((f) => neededSyscall(f) !== undefined);
   return {
-    syscalls: found.filter((f) => !f.includes(':') && !f.includes('!')),
-    argumentClasses: found.filter((f) => f.includes(':') && !f.includes('!')),
+    syscalls: needs.filter((f) => !f.includes(':')),
+    argumentClasses: needs.filter((f) => f.includes(':')),
     faultCauses: found.filter((f) => f.includes('!')),
+    states: found.filter(isSecondaryFeature),
   };
 }
 

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { loadCorpus } from '../corpus/corpus.js';
 import { LIFECYCLE, type CorpusEntry } from '../corpus/entry.js';
 import type { CoverageFile } from '../engine/campaign.js';
-import { syscallOfFeature } from '../coverage/features.js';
+import { neededSyscall } from '../coverage/features.js';
 import { writeJsonAtomically } from '../util/atomic.js';
 import type { ProfilePlan } from './plan.js';
 
@@ -49,8 +49,8 @@ export interface SyscallOrigin extends FirstUse {
 export function syscallOrigins(coverage: CoverageFile, entries: ReadonlyMap<string, CorpusEntry>): Map<string, SyscallOrigin> {
   const bySyscall = new Map<string, string[]>();
   for (const feature of Object.keys(coverage.features)) {
-    if (feature.includes('!')) continue; // fault causes name the fault, not a need
-    const name = syscallOfFeature(feature);
+    const name = neededSyscall(feature); // fault causes and secondary features name no need
+    if (name === undefined) continue;
     bySyscall.set(name, [...(bySyscall.get(name) ?? []), feature]);
   }
   const origins = new Map<string, SyscallOrigin>();

@@ -1,6 +1,6 @@
 import type { Summary } from '../cli/campaign-command.js';
 import type { CorpusEntry } from '../corpus/entry.js';
-import { syscallOfFeature } from '../coverage/features.js';
+import { neededSyscall, syscallOfFeature } from '../coverage/features.js';
 import { saturation, type Saturation } from '../coverage/saturation.js';
 import type { CoverageFile } from '../engine/campaign.js';
 import { STABLE_DISCOVERY_PROBABILITY, STABLE_MIN_EXECS, STABLE_MISSING } from '../engine/stop-rule.js';
@@ -134,7 +134,8 @@ function featureInfos(coverage: CoverageFile): FeatureInfo[] {
   return out.sort((a, b) => a.firstExec - b.firstExec || a.firstAtMs - b.firstAtMs || a.name.localeCompare(b.name));
 }
 
-const isCause = (feature: string) => feature.includes('!');
+/** fault causes and secondary features (`@exit:1`) name no syscall the target needs */
+const isCause = (feature: string) => neededSyscall(feature) === undefined;
 
 export function renderReport(d: ReportData): string {
   const arch: Arch = d.coverage.arch ?? 'x86_64';

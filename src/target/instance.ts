@@ -12,7 +12,7 @@ import { straceArgs, type TraceMode } from '../trace/strace.js';
 import { sleep } from '../util/duration.js';
 import { canConnect, freePort, holdPort } from './ports.js';
 import { childPids, isTreeAsleep, processState } from './process-tree.js';
-import { renderPlaceholders, type TargetSpec } from './spec.js';
+import { renderPlaceholders, type ServerTargetSpec } from './spec.js';
 
 export interface InstanceOptions {
   /** a directory private to this run; each instance makes its workdirs below it */
@@ -66,7 +66,7 @@ export class TargetInstance {
   private expectingExit = false;
 
   constructor(
-    readonly spec: TargetSpec,
+    readonly spec: ServerTargetSpec,
     readonly options: InstanceOptions,
   ) {}
 

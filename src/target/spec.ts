@@ -13,8 +13,12 @@ export interface TemplateSpec {
   destination: string;
 }
 
+/** What runs under the tracer: a long-running server, or a command run once per input. */
+export type TargetSpec = ServerTargetSpec | CommandTargetSpec;
+
 /** Everything needed to start one more instance of a server target. */
-export interface TargetSpec {
+export interface ServerTargetSpec {
+  kind: 'server';
   /** argv with placeholders, e.g. ['node', 'server.mjs', '--port', '{port}'] */
   command: string[];
   /** 'auto': every instance gets a free port; a number: a fixed port (then --jobs must be 1) */
@@ -24,6 +28,17 @@ export interface TargetSpec {
   templates: TemplateSpec[];
   /** extra environment for the target */
   env: Record<string, string>;
+}
+
+/** A program run once per input, each time in a fresh working directory. */
+export interface CommandTargetSpec {
+  kind: 'command';
+  /** the program and the user's fixed arguments; each input appends its own */
+  command: string[];
+  /** extra environment for every run (the env strategy varies it further) */
+  env: Record<string, string>;
+  /** where `sample` file contents are looked up (corpus/files and --seeds directories) */
+  sampleDirs: string[];
 }
 
 /**
@@ -43,7 +58,7 @@ export function renderPlaceholders(text: string, values: Placeholders): string {
   return text.replace(PLACEHOLDER, (_, name: 'port' | 'workdir' | 'generation') => String(values[name] ?? 0));
 }
 
-export function usesPlaceholder(spec: TargetSpec, name: 'port' | 'workdir'): boolean {
+export function usesPlaceholder(spec: ServerTargetSpec, name: 'port' | 'workdir'): boolean {
   return spec.command.some((arg) => arg.includes(`{${name}}`));
 }
 

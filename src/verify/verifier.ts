@@ -3,21 +3,21 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Observation } from '../coverage/observation.js';
 import { loadCorpus } from '../corpus/corpus.js';
-import { LIFECYCLE, type CorpusEntry, type Input } from '../corpus/entry.js';
-import { Executor, type Execution } from '../engine/executor.js';
+import { ENTRY_FORMAT, inputId, LIFECYCLE, type CorpusEntry, type Input } from '../corpus/entry.js';
+import type { Execution } from '../engine/executor.js';
+import { createExecutor } from '../engine/create-executor.js';
 import { dataError, UserError } from '../errors.js';
 import { allowedNames, conditionalAllows, errnoRules, parseDockerProfile, type DockerSyscallArg } from '../profile/docker.js';
 import { argumentsAllowed, argValuesOfFeature } from '../profile/arg-rules.js';
 import { syscallOfFeature } from '../coverage/features.js';
-import type { Strategy } from '../strategy.js';
+import type { AnyStrategy } from '../strategy.js';
 import { allSyscalls, type Arch } from '../syscalls/table.js';
-import { TargetInstance } from '../target/instance.js';
 import type { TargetSpec } from '../target/spec.js';
 import type { TraceMode } from '../trace/strace.js';
 
 export interface VerifyOptions {
   target: TargetSpec;
-  strategies: Strategy[];
+  strategies: AnyStrategy[];
   profilePath: string;
   corpusDir: string;
   stracePath: string;
@@ -26,6 +26,8 @@ export interface VerifyOptions {
   maxSettleMs: number;
   execTimeoutMs: number;
   warn: (message: string) => void;
+  /** inputs besides the corpus (verify --seeds): written by hand, never seen by the fuzzer */
+  extraInputs?: Input[];
   onProgress?: (done: number, total: number, phase: 'unconfined' | 'confined') => void;
 }
 
@@ -93,7 +95,7 @@ export async function verifyProfile(o: VerifyOptions): Promise<VerifyReport> {
   const { entries, problems } = await loadCorpus(o.corpusDir);
   for (const p of problems) o.warn(`skipping corpus file ${p.file}: ${p.reason} (left in place)`);
   const strategies = new Map(o.strategies.map((s) => [s.name, s]));
-  const inputs = entries.filter((e) => e.strategy !== LIFECYCLE);
+  const inputs = [...entries.filter((e) => e.strategy !== LIFECYCLE), ...(o.extraInputs ?? []).map((input) => pseudoEntry(input, strategies))];
   for (const e of inputs) {
     if (!strategies.has(e.strategy)) throw dataError(`corpus entry ${e.id.slice(0, 12)} uses strategy '${e.strategy}', which is not enabled`);
   }
@@ -221,14 +223,15 @@ interface ReplayRun {
 /** Runs every input once on one instance, restarting the target when it dies. */
 async function replay(
   o: VerifyOptions,
-  strategies: Map<string, Strategy>,
+  strategies: Map<string, AnyStrategy>,
   inputs: CorpusEntry[],
   mode: TraceMode,
   runDir: string,
   phase: 'unconfined' | 'confined',
 ): Promise<ReplayRun> {
-  const instance = new TargetInstance(o.target, { runDir, slot: phase === 'unconfined' ? 0 : 1, stracePath: o.stracePath, arch: o.arch });
-  const executor = new Executor(0, instance, strategies, {
+  // A command runs in the same directory in both phases: what it prints about its paths must compare equal.
+  const slot = phase === 'unconfined' || o.target.kind === 'command' ? 0 : 1;
+  const executor = createExecutor(o.target, { runDir, slot, stracePath: o.stracePath, arch: o.arch }, strategies, {
     features: { argFeatures: true, arch: o.arch },
     settleMs: o.settleMs,
     maxSettleMs: o.maxSettleMs,
@@ -241,7 +244,7 @@ async function replay(
   const start = async () => {
     try {
       const ex = await executor.startEpoch(mode, index++);
-      run.executions.push({ execution: ex, entry: undefined, observation: ex.observation });
+      if (ex) run.executions.push({ execution: ex, entry: undefined, observation: ex.observation });
     } catch (err) {
       // Under the profile the target may not even start: that is a finding, not an error.
       const obs = executor.takeLate();
@@ -273,16 +276,32 @@ async function replay(
       run.executions.push(previous);
       run.signatures.push(ex.outcome === 'ok' ? ex.signature : `${ex.signature} (${ex.outcome})`);
       run.faulted.push((ex.faults ?? []).length > 0);
-      if (ex.outcome === 'hang') await instance.stop(500);
+      if (ex.outcome === 'hang') await executor.kill(500);
       o.onProgress?.(i + 1, inputs.length, phase);
     }
     if (executor.alive) {
       const ex = await executor.stopEpoch(index++);
-      run.executions.push({ execution: ex, entry: undefined, observation: ex.observation });
+      if (ex) run.executions.push({ execution: ex, entry: undefined, observation: ex.observation });
     }
     return run;
   } finally {
-    await instance.stop(0).catch(() => {});
+    await executor.kill(0).catch(() => {});
   }
 }
 
+
+/** A --seeds input dressed as a corpus entry, so the report can name it like any other. */
+function pseudoEntry(input: Input, strategies: Map<string, AnyStrategy>): CorpusEntry {
+  const strategy = strategies.get(input.strategy);
+  return {
+    format: ENTRY_FORMAT,
+    id: inputId(input.strategy, input.data),
+    strategy: input.strategy,
+    input: input.data,
+    parent: null,
+    found: [],
+    origin: { exec: -1, epoch: 0, job: 0, time: new Date(0).toISOString(), elapsedMs: 0 },
+    signature: '',
+    describe: `seed: ${strategy ? strategy.describe(input.data) : input.strategy}`,
+  };
+}

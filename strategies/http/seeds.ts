@@ -14,11 +14,11 @@ import { parseRawRequest, type HttpInput } from './request.js';
  * both as source (`strategies/http/`) and compiled (`dist/strategies/http/`); the package
  * root is the first ancestor holding both `package.json` and `corpus/http/`.
  */
-export function findBuiltinCorpusDir(from: string = dirname(fileURLToPath(import.meta.url))): string {
+export function findBuiltinCorpusDir(from: string = dirname(fileURLToPath(import.meta.url)), name = 'http'): string {
   for (let dir = from; ; dir = dirname(dir)) {
-    const candidate = join(dir, 'corpus', 'http');
+    const candidate = join(dir, 'corpus', name);
     if (existsSync(join(dir, 'package.json')) && existsSync(candidate) && statSync(candidate).isDirectory()) return candidate;
-    if (dirname(dir) === dir) throw new Error(`no corpus/http/ directory next to a package.json above ${from}`);
+    if (dirname(dir) === dir) throw new Error(`no corpus/${name}/ directory next to a package.json above ${from}`);
   }
 }
 

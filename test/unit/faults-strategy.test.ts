@@ -20,7 +20,7 @@ import {
   STARTUP_FALLBACK_SEEDS,
   type FaultsInput,
 } from '../../strategies/faults/index.js';
-import { createStrategies, mutableKnowledge } from '../../strategies/index.js';
+import { createServerStrategies, mutableKnowledge } from '../../strategies/index.js';
 
 /** What a C server under strace shows at start-up and while serving (the campaign's seen set). */
 const SEEN = [
@@ -32,7 +32,7 @@ const SEEN = [
 function setup(seen: readonly string[] = SEEN) {
   const knowledge = mutableKnowledge();
   knowledge.setSyscalls(() => seen);
-  const strategies = createStrategies(['http', 'faults'], { seedDirs: [], knowledge });
+  const strategies = createServerStrategies(['http', 'faults'], { seedDirs: [], knowledge });
   const http = strategies[0] as Strategy;
   const faults = strategies[1] as unknown as Strategy<FaultsInput>;
   return { knowledge, http, faults };
@@ -168,7 +168,7 @@ describe('faults arbitrary', () => {
   it('without another channel, carries nothing', () => {
     const knowledge = mutableKnowledge();
     knowledge.setSyscalls(() => SEEN);
-    const [faults] = createStrategies(['faults'], { seedDirs: [], knowledge }) as unknown as Strategy<FaultsInput>[];
+    const [faults] = createServerStrategies(['faults'], { seedDirs: [], knowledge }) as unknown as Strategy<FaultsInput>[];
     fc.assert(
       fc.property(faults!.arbitrary(), (input) => {
         expect(input.then).toBeUndefined();

@@ -10,7 +10,7 @@ import { UserError } from '../../src/errors.js';
 import type { DeliveryContext, ExitStatus, Strategy, TargetHandle } from '../../src/strategy.js';
 import { createRng, sample } from '../../src/util/rng.js';
 import { createHttpStrategy } from '../../strategies/http/index.js';
-import { createStrategies, mutableKnowledge, type Knowledge } from '../../strategies/index.js';
+import { createServerStrategies, mutableKnowledge, type Knowledge } from '../../strategies/index.js';
 import {
   createSignalsStrategy,
   deliverSignals,
@@ -219,7 +219,7 @@ describe('--signals restricts what is sent', () => {
   });
 
   it('arrives through the registry as StrategyOptions.signals', () => {
-    const [http, signals] = createStrategies(['http', 'signals'], { seedDirs: [], signals: ['TERM'], knowledge: mutableKnowledge() });
+    const [http, signals] = createServerStrategies(['http', 'signals'], { seedDirs: [], signals: ['TERM'], knowledge: mutableKnowledge() });
     expect(http!.name).toBe('http');
     expect(signals!.name).toBe('signals');
     const sent = (signals!.seeds() as SignalsInput[]).flatMap(signalsOf).map((s) => s.signal);

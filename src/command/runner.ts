@@ -1,0 +1,195 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import type { Arch } from '../syscalls/table.js';
+import type { TraceEvent } from '../trace/events.js';
+import { StraceParser } from '../trace/strace-parser.js';
+import { straceArgs, type TraceMode } from '../trace/strace.js';
+import { assertCommandExists } from '../target/command.js';
+import type { CommandTargetSpec } from '../target/spec.js';
+import type { CommandRunner, Invocation, ProcessResult } from './invocation.js';
+import { clearDir, contentBytes, digestDir, feedFifo, materialize } from './materialize.js';
+
+export interface CommandTargetOptions {
+  /** a directory private to this run; each job makes its directories below it */
+  runDir: string;
+  slot: number;
+  stracePath: string;
+  arch: Arch;
+}
+
+/** Every file a run makes gets this time: gzip and tar record it, and outputs must compare equal. */
+const FIXED_MTIME = new Date('2020-01-01T00:00:00Z');
+const STDERR_TAIL_BYTES = 2048;
+
+/**
+ * Runs a command-line target once per input, under strace when the trace mode asks for
+ * it: a fresh working directory with the input's files, its stdin, its environment, a
+ * process group of its own that is killed whole when the run times out or ends.
+ */
+export class CommandTarget implements CommandRunner {
+  /** receives the trace events of each run, after the run ended and before run() resolves */
+  onEvent: (event: TraceEvent) => void = () => {};
+  mode: TraceMode = { kind: 'none' };
+  /** how the last run ended (the executor's verdict: crash, hang) */
+  last: ProcessResult | undefined;
+  /** lines of strace output the parser could not read (should stay 0) */
+  unparsedLines = 0;
+
+  private readonly base: string;
+  private readonly programPath: string;
+  private readonly stracePath: string;
+  private groupId: number | undefined;
+
+  constructor(
+    readonly spec: CommandTargetSpec,
+    readonly options: CommandTargetOptions,
+  ) {
+    this.base = path.join(options.runDir, `job${options.slot}`);
+    this.programPath = assertCommandExists(spec.command[0] as string);
+    this.stracePath = options.stracePath.includes('/') ? options.stracePath : assertCommandExists(options.stracePath);
+  }
+
+  /** the working directory of every run (emptied before each) */
+  get cwd(): string {
+    return path.join(this.base, 'cwd');
+  }
+
+  async run(invocation: Invocation, signal: AbortSignal): Promise<ProcessResult> {
+    const t0 = performance.now();
+    const cwd = this.cwd;
+    const tmp = path.join(this.base, 'tmp');
+    const scratch = path.join(this.base, 'scratch');
+    await Promise.all([cwd, tmp, scratch].map((d) => mkdir(d, { recursive: true })));
+    await Promise.all([clearDir(cwd), clearDir(tmp), clearDir(scratch)]);
+    const sampleDirs = this.spec.sampleDirs;
+    const made = await materialize(cwd, invocation.files, { sampleDirs, mtime: FIXED_MTIME });
+
+    const stdinOption = await this.stdinOption(invocation, cwd, scratch);
+    // strace finds the program through the run's PATH: an input that changes PATH must not lose it
+    const program = 'PATH' in invocation.env ? this.programPath : (this.spec.command[0] as string);
+    const argv = [program, ...this.spec.command.slice(1), ...invocation.args];
+    const traceFile = path.join(this.base, 'trace');
+    const traced = this.mode.kind !== 'none';
+    const [file, args] = traced
+      ? [this.stracePath, [...straceArgs(this.mode as Exclude<TraceMode, { kind: 'none' }>, traceFile, this.options.arch), '--', ...argv]]
+      : [argv[0] as string, argv.slice(1)];
+
+    const feeding = new AbortController();
+    const feeds = made.fifos.map((f) => feedFifo(f.path, f.bytes, feeding.signal, scratch));
+    const stdout = createHash('sha256');
+    const stderr = createHash('sha256');
+    let stdoutBytes = 0;
+    let stderrBytes = 0;
+    let stderrTail = Buffer.alloc(0);
+    let timedOut = false;
+    // detached: a process group of its own, so that a timeout ends exactly what it started
+    const child = execa(file, args, {
+      cwd,
+      env: this.environment(invocation, tmp),
+      extendEnv: false,
+      detached: true,
+      ...stdinOption,
+      stdout: 'pipe',
+      stderr: 'pipe',
+      buffer: false,
+      reject: false,
+      cleanup: false,
+      encoding: 'buffer',
+    });
+    this.groupId = child.pid;
+    child.stdout?.on('data', (d: Buffer) => {
+      stdout.update(d);
+      stdoutBytes += d.length;
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr.update(d);
+      stderrBytes += d.length;
+      stderrTail = Buffer.concat([stderrTail, d]).subarray(-STDERR_TAIL_BYTES);
+    });
+    const onAbort = () => {
+      timedOut = true;
+      this.killGroup();
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    let result;
+    try {
+      result = await child;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      // whatever the program left running in its group (a background child) goes with it
+      this.killGroup();
+      this.groupId = undefined;
+      feeding.abort();
+      await Promise.all(feeds.map((f) => f.done.catch(() => {})));
+    }
+    if (traced) await this.emitTrace(traceFile);
+    const spawnFailed = (result as { code?: string }).code === 'ENOENT';
+    const ended: ProcessResult = {
+      ...(result.signal ? { signal: result.signal } : { code: spawnFailed ? 127 : (result.exitCode ?? 0) }),
+      timedOut,
+      stdoutDigest: stdout.digest('hex').slice(0, 12),
+      stderrDigest: stderr.digest('hex').slice(0, 12),
+      filesDigest: await digestDir(cwd),
+      stdoutBytes,
+      stderrBytes,
+      stderrTail: stderrTail.toString('utf8'),
+      durationMs: performance.now() - t0,
+    };
+    this.last = ended;
+    return ended;
+  }
+
+  /** Ends the run in progress, if any (Ctrl-C, a timeout). */
+  killGroup(): void {
+    if (this.groupId === undefined) return;
+    try {
+      process.kill(-this.groupId, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+
+  private environment(invocation: Invocation, tmp: string): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+    // temporary files go where the next run's clean-up finds them
+    env.TMPDIR = tmp;
+    Object.assign(env, this.spec.env);
+    for (const [k, v] of Object.entries(invocation.env)) {
+      if (v === null) delete env[k];
+      else env[k] = v;
+    }
+    return env;
+  }
+
+  private async stdinOption(invocation: Invocation, cwd: string, scratch: string): Promise<{ stdin: 'ignore' } | { inputFile: string }> {
+    const stdin = invocation.stdin;
+    if (stdin.from === 'null') return { stdin: 'ignore' };
+    if (stdin.from === 'file') {
+      const file = path.join(cwd, stdin.name);
+      return path.relative(cwd, file).startsWith('..') ? { stdin: 'ignore' } : { inputFile: file };
+    }
+    // a file rather than a pipe: no EPIPE when the program does not read it all
+    const file = path.join(scratch, 'stdin');
+    await writeFile(file, await contentBytes(stdin.content, { sampleDirs: this.spec.sampleDirs }));
+    return { inputFile: file };
+  }
+
+  private async emitTrace(traceFile: string): Promise<void> {
+    let text: string;
+    try {
+      text = await readFile(traceFile, 'utf8');
+    } catch {
+      return; // strace did not start the program (it said why on stderr)
+    }
+    const parser = new StraceParser();
+    for (const line of text.split('\n')) {
+      if (line.length === 0) continue;
+      for (const ev of parser.push(line)) this.onEvent(ev);
+    }
+    this.unparsedLines += parser.unparsed;
+  }
+}
