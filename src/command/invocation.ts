@@ -79,6 +79,8 @@ export interface ProcessResult {
   stderrBytes: number;
   /** the last lines of stderr, for crash records */
   stderrTail: string;
+  /** the first bytes of stderr: the program's first complaint, a state worth telling apart */
+  stderrHead: string;
   durationMs: number;
 }
 

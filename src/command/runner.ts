@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import type { Arch } from '../syscalls/table.js';
@@ -8,7 +8,7 @@ import { StraceParser } from '../trace/strace-parser.js';
 import { straceArgs, type TraceMode } from '../trace/strace.js';
 import { assertCommandExists } from '../target/command.js';
 import type { CommandTargetSpec } from '../target/spec.js';
-import type { CommandRunner, Invocation, ProcessResult } from './invocation.js';
+import type { CommandRunner, Content, Invocation, ProcessResult } from './invocation.js';
 import { clearDir, contentBytes, digestDir, feedFifo, materialize } from './materialize.js';
 
 export interface CommandTargetOptions {
@@ -22,6 +22,7 @@ export interface CommandTargetOptions {
 /** Every file a run makes gets this time: gzip and tar record it, and outputs must compare equal. */
 const FIXED_MTIME = new Date('2020-01-01T00:00:00Z');
 const STDERR_TAIL_BYTES = 2048;
+const STDERR_HEAD_BYTES = 512;
 
 /**
  * Runs a command-line target once per input, under strace when the trace mode asks for
@@ -83,6 +84,7 @@ export class CommandTarget implements CommandRunner {
     let stdoutBytes = 0;
     let stderrBytes = 0;
     let stderrTail = Buffer.alloc(0);
+    let stderrHead = Buffer.alloc(0);
     let timedOut = false;
     // detached: a process group of its own, so that a timeout ends exactly what it started
     const child = execa(file, args, {
@@ -107,6 +109,7 @@ export class CommandTarget implements CommandRunner {
       stderr.update(d);
       stderrBytes += d.length;
       stderrTail = Buffer.concat([stderrTail, d]).subarray(-STDERR_TAIL_BYTES);
+      if (stderrHead.length < STDERR_HEAD_BYTES) stderrHead = Buffer.concat([stderrHead, d]).subarray(0, STDERR_HEAD_BYTES);
     });
     const onAbort = () => {
       timedOut = true;
@@ -136,6 +139,7 @@ export class CommandTarget implements CommandRunner {
       stdoutBytes,
       stderrBytes,
       stderrTail: stderrTail.toString('utf8'),
+      stderrHead: stderrHead.toString('utf8'),
       durationMs: performance.now() - t0,
     };
     this.last = ended;
@@ -170,12 +174,23 @@ export class CommandTarget implements CommandRunner {
     if (stdin.from === 'null') return { stdin: 'ignore' };
     if (stdin.from === 'file') {
       const file = path.join(cwd, stdin.name);
-      return path.relative(cwd, file).startsWith('..') ? { stdin: 'ignore' } : { inputFile: file };
+      const info = await stat(file).catch(() => undefined);
+      if (!info || info.isDirectory()) return { stdin: 'ignore' }; // a shell would refuse the redirection
+      if (info.isFile() || info.isCharacterDevice()) return { inputFile: file };
+      // Never open a FIFO from Node: the open blocks a libuv thread until a writer comes,
+      // and after a quick exit none does. The FIFO's content goes in as a file instead.
+      const fifo = invocation.files.find((f) => f.type === 'fifo' && f.name === stdin.name);
+      if (!fifo || fifo.type !== 'fifo') return { stdin: 'ignore' };
+      return { inputFile: await this.stdinFile(fifo.content, scratch) };
     }
-    // a file rather than a pipe: no EPIPE when the program does not read it all
+    return { inputFile: await this.stdinFile(stdin.content, scratch) };
+  }
+
+  /** A file rather than a pipe: no EPIPE when the program does not read it all. */
+  private async stdinFile(content: Content, scratch: string): Promise<string> {
     const file = path.join(scratch, 'stdin');
-    await writeFile(file, await contentBytes(stdin.content, { sampleDirs: this.spec.sampleDirs }));
-    return { inputFile: file };
+    await writeFile(file, await contentBytes(content, { sampleDirs: this.spec.sampleDirs }));
+    return file;
   }
 
   private async emitTrace(traceFile: string): Promise<void> {
