@@ -11,6 +11,9 @@
  *    per-thread start-up calls (rseq, set_robust_list).
  * 3. `fuzz --max-execs N` with --jobs 1 and --jobs 2 (execs/s from summary.json,
  *    peak RSS of the seccomplete process), and `fuzz --until-stable`.
+ * 4. Command mode: ms per run of `gzip -c` on a small file through the tool's command
+ *    runner, without strace and under the filter (and a bare spawn, and full strace);
+ *    `fuzz --strategies args,files,stdin,env --max-execs N -- gzip` with --jobs 1 and 2.
  *
  * Progress goes to stderr; stdout gets the table, or with --json one JSON object.
  */
@@ -30,7 +33,10 @@ import { checkStrace, type TraceMode } from '../src/trace/strace.js';
 import { sleep } from '../src/util/duration.js';
 import type { LoadOptions, LoadResult } from './load.js';
 import { cleanupAll, cpuTicks, onCleanup, parentPid, run, voluntarySwitches } from './procs.js';
-import { buildReport, formatTable, record, RPS_VARIANTS, schedule, type Machine, type RpsVariant, type Samples } from './stats.js';
+import { buildReport, CLI_VARIANTS, formatTable, record, RPS_VARIANTS, schedule, type CliVariant, type Machine, type RpsVariant, type Samples } from './stats.js';
+import { CommandTarget } from '../src/command/runner.js';
+import type { Invocation } from '../src/command/invocation.js';
+import { execa } from 'execa';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = path.join(REPO, 'bin', 'seccomplete.js');
@@ -50,6 +56,9 @@ interface Settings {
   stableRuns: number;
   seenExecs: number;
   fuzzExecs: number;
+  cliRounds: number;
+  cliRunsPerSample: number;
+  cliFuzzExecs: number;
   load: Omit<LoadOptions, 'host' | 'port'>;
 }
 
@@ -91,6 +100,9 @@ function settingsFrom(argv: string[]): Settings {
     stableRuns: int(values['stable-runs'], quick ? 1 : 2, 'stable-runs'),
     seenExecs: 300,
     fuzzExecs: quick ? 300 : 400,
+    cliRounds: quick ? 3 : 5,
+    cliRunsPerSample: quick ? 40 : 100,
+    cliFuzzExecs: quick ? 300 : 600,
     load: {
       paths: ['/', '/files/'],
       connections: 8,
@@ -132,11 +144,11 @@ interface FuzzOutcome {
 let runCounter = 0;
 
 /** One `seccomplete fuzz` run of the demo server in a fresh --out; reads summary.json. */
-async function fuzz(tmp: string, label: string, flags: string[], timeoutMs: number): Promise<FuzzOutcome & { coverageFile: string }> {
+async function fuzz(tmp: string, label: string, flags: string[], timeoutMs: number, target: string[] = SERVER_COMMAND): Promise<FuzzOutcome & { coverageFile: string }> {
   const id = `${label}-${++runCounter}`;
   const out = path.join(tmp, id);
   const rssFile = path.join(tmp, `${id}.rss.json`);
-  const args = ['--import', RSS_PROBE, BIN, 'fuzz', ...flags, '--out', out, '-q', '--', ...SERVER_COMMAND];
+  const args = ['--import', RSS_PROBE, BIN, 'fuzz', ...flags, '--out', out, '-q', '--', ...target];
   const result = await run(process.execPath, args, {
     cwd: REPO,
     env: { ...process.env, SECCOMPLETE_BENCH_RSS_FILE: rssFile },
@@ -231,9 +243,40 @@ async function measureRps(runDir: string, mode: TraceMode, s: Settings): Promise
   }
 }
 
+// ---------------------------------------------------------------- command mode
+
+const CLI_PROGRAM = ['gzip'];
+const CLI_CHANNELS = ['--strategies', 'args,files,stdin,env'];
+const CLI_INPUT: Invocation = { args: ['-c', 'f1.txt'], stdin: { from: 'null' }, env: {}, files: [{ type: 'file', name: 'f1.txt', content: { kind: 'text', seed: 1, size: 1000 } }] };
+
+/** ms per run of the same small gzip invocation, `runs` times in a row. */
+async function measureCliRun(runDir: string, variant: CliVariant, seen: readonly string[], runs: number): Promise<number> {
+  const signal = new AbortController().signal;
+  if (variant === 'bare') {
+    // the program alone: its file made once, spawned as a user's script would
+    const dir = await mkdtemp(path.join(runDir, 'bare-'));
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(path.join(dir, 'f1.txt'), 'x'.repeat(1000));
+    const t0 = performance.now();
+    for (let i = 0; i < runs; i++) await execa(CLI_PROGRAM[0] as string, CLI_INPUT.args, { cwd: dir, stdin: 'ignore', encoding: 'buffer' });
+    return (performance.now() - t0) / runs;
+  }
+  const target = new CommandTarget({ kind: 'command', command: CLI_PROGRAM, env: {}, sampleDirs: [] }, { runDir, slot: instanceSlot++, stracePath: STRACE, arch: 'x86_64' });
+  target.mode = variant === 'untraced' ? { kind: 'none' } : { kind: 'coverage', exclude: variant === 'full' ? [] : seen };
+  await target.run(CLI_INPUT, signal); // warm: content cache, page cache
+  const t0 = performance.now();
+  for (let i = 0; i < runs; i++) await target.run(CLI_INPUT, signal);
+  return (performance.now() - t0) / runs;
+}
+
 // ---------------------------------------------------------------- main
 
-type Job = { kind: 'rps'; variant: RpsVariant } | { kind: 'fuzz'; jobs: 1 | 2 } | { kind: 'stable' };
+type Job =
+  | { kind: 'rps'; variant: RpsVariant }
+  | { kind: 'fuzz'; jobs: 1 | 2 }
+  | { kind: 'stable' }
+  | { kind: 'cli_run'; variant: CliVariant }
+  | { kind: 'cli_fuzz'; jobs: 1 | 2 };
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -264,10 +307,16 @@ async function main(): Promise<void> {
     filtered_thread_probe: { kind: 'coverage', exclude: seen.filter((n) => !THREAD_START_SYSCALLS.has(n)) },
   };
 
+  progress(`command mode seen set: fuzz ${CLI_CHANNELS.join(' ')} --max-execs 300 -- ${CLI_PROGRAM.join(' ')}`);
+  const cliSeenRun = await fuzz(tmp, 'cli-seen', [...CLI_CHANNELS, '--max-execs', '300'], 180_000, CLI_PROGRAM);
+  const cliSeen = CoverageMap.fromJSON(parseCoverageFile(await readFile(cliSeenRun.coverageFile, 'utf8')), traceAlwaysSet(true)).excludable();
+
   const plan = schedule<Job>([
     { alternatives: RPS_VARIANTS.map((variant) => ({ kind: 'rps', variant })), rounds: s.rpsRounds },
     { alternatives: [{ kind: 'fuzz', jobs: 1 }, { kind: 'fuzz', jobs: 2 }], rounds: s.fuzzRounds },
     { alternatives: [{ kind: 'stable' }], rounds: s.stableRuns },
+    { alternatives: CLI_VARIANTS.map((variant) => ({ kind: 'cli_run', variant })), rounds: s.cliRounds },
+    { alternatives: [{ kind: 'cli_fuzz', jobs: 1 }, { kind: 'cli_fuzz', jobs: 2 }], rounds: s.fuzzRounds },
   ]);
   const samples: Samples = {};
   let step = 0;
@@ -290,6 +339,15 @@ async function main(): Promise<void> {
       record(samples, `execs_per_sec_jobs${item.jobs}`, round, eps);
       if (r.rssMb !== undefined) record(samples, `rss_mb_jobs${item.jobs}`, round, r.rssMb);
       progress(`${where} fuzz --jobs ${item.jobs}: ${r.executions} execs in ${(r.elapsedMs / 1000).toFixed(1)} s = ${eps.toFixed(1)} execs/s, peak RSS ${r.rssMb?.toFixed(0) ?? '?'} MB`);
+    } else if (item.kind === 'cli_run') {
+      const ms = await measureCliRun(runDir, item.variant, cliSeen, s.cliRunsPerSample);
+      record(samples, `cli_ms_${item.variant}`, round, ms);
+      progress(`${where} command mode, ${item.variant}: ${ms.toFixed(2)} ms per run of ${CLI_PROGRAM.join(' ')} ${CLI_INPUT.args.join(' ')}`);
+    } else if (item.kind === 'cli_fuzz') {
+      const r = await fuzz(tmp, `cli-jobs${item.jobs}`, [...CLI_CHANNELS, '--max-execs', String(s.cliFuzzExecs), '--jobs', String(item.jobs)], 300_000, CLI_PROGRAM);
+      const eps = (r.executions / r.elapsedMs) * 1000;
+      record(samples, `cli_execs_per_sec_jobs${item.jobs}`, round, eps);
+      progress(`${where} command mode fuzz --jobs ${item.jobs}: ${r.executions} execs in ${(r.elapsedMs / 1000).toFixed(1)} s = ${eps.toFixed(1)} execs/s`);
     } else {
       const r = await fuzz(tmp, 'stable', ['--until-stable'], 600_000);
       if (r.reason !== 'stable') throw new Error(`fuzz --until-stable stopped for '${r.reason}', not 'stable'`);
@@ -306,7 +364,7 @@ async function main(): Promise<void> {
     seenSetExecs: s.seenExecs,
     load: { requests: s.load.requests, warmup: s.load.warmup, connections: s.load.connections, paths: s.load.paths },
     fuzzMaxExecs: s.fuzzExecs,
-    rounds: { rps: s.rpsRounds, fuzz: s.fuzzRounds, stable: s.stableRuns },
+    rounds: { rps: s.rpsRounds, fuzz: s.fuzzRounds, stable: s.stableRuns, cli: s.cliRounds },
     quick: s.quick,
     machine,
     date: new Date().toISOString(),

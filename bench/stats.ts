@@ -86,6 +86,17 @@ export function pairedRatio(numerator: readonly (number | undefined)[], denomina
   return { ratio: median(perRound), perRound };
 }
 
+/** The median of per-round differences a - b (same rounds): for costs that add, like ms per run. */
+export function pairedDifference(a: readonly (number | undefined)[], b: readonly (number | undefined)[]): number {
+  const perRound: number[] = [];
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x !== undefined && y !== undefined && Number.isFinite(x) && Number.isFinite(y)) perRound.push(x - y);
+  }
+  return median(perRound);
+}
+
 /** Per-round samples of one metric, indexed by round (undefined where a round did not run it). */
 export type Samples = Record<string, (number | undefined)[]>;
 
@@ -110,6 +121,15 @@ export interface Machine {
 /** Throughput variants of the demo server, in the order the table shows them. */
 export const RPS_VARIANTS = ['untraced', 'full_strace', 'filtered', 'filtered_tool_default', 'filtered_thread_probe'] as const;
 export type RpsVariant = (typeof RPS_VARIANTS)[number];
+
+/**
+ * One run of a command-line target (gzip -c on a 1000-byte text), as the command runner
+ * does it: `bare` is a plain spawn of the program (no runner), `untraced` the runner
+ * without strace, `filtered` under strace excluding what a short fuzz run saw (the steady
+ * state), `full` under strace tracing everything (the first executions of a run).
+ */
+export const CLI_VARIANTS = ['bare', 'untraced', 'filtered', 'full'] as const;
+export type CliVariant = (typeof CLI_VARIANTS)[number];
 
 export interface BenchReport {
   example_rps_untraced: number;
@@ -142,12 +162,19 @@ export interface BenchReport {
   peak_rss_mb: number;
   peak_rss_mb_jobs2: number;
   peak_rss_mb_until_stable: number;
+  /** command mode: `fuzz --strategies args,files,stdin,env --max-execs N` on gzip */
+  cli_execs_per_sec_jobs1: number;
+  cli_execs_per_sec_jobs2: number;
+  /** ms per run under the tool's filter minus ms per run without strace (same runner, same input), median of per-round differences */
+  cli_overhead_ms_per_exec: number;
+  /** ms per run of gzip -c on a small file, by variant */
+  cli_ms_per_exec: Record<CliVariant, number>;
   seen_syscalls: number;
   /** --max-execs of the fuzz run whose coverage.json gave the seen set */
   seen_set_execs: number;
   load: { requests: number; warmup: number; connections: number; paths: string[] };
   fuzz_max_execs: number;
-  rounds: { rps: number; fuzz: number; stable: number };
+  rounds: { rps: number; fuzz: number; stable: number; cli: number };
   quick: boolean;
   ratio_method: string;
   machine: Machine;
@@ -203,6 +230,10 @@ export function buildReport(input: ReportInput): BenchReport {
     peak_rss_mb: sig(m(s, 'rss_mb_jobs1')),
     peak_rss_mb_jobs2: sig(m(s, 'rss_mb_jobs2')),
     peak_rss_mb_until_stable: sig(m(s, 'rss_mb_until_stable')),
+    cli_execs_per_sec_jobs1: sig(m(s, 'cli_execs_per_sec_jobs1')),
+    cli_execs_per_sec_jobs2: sig(m(s, 'cli_execs_per_sec_jobs2')),
+    cli_overhead_ms_per_exec: sig(pairedDifference(s.cli_ms_filtered ?? [], s.cli_ms_untraced ?? [])),
+    cli_ms_per_exec: Object.fromEntries(CLI_VARIANTS.map((v) => [v, sig(m(s, `cli_ms_${v}`), 3)])) as Record<CliVariant, number>,
     seen_syscalls: input.seenSyscalls,
     seen_set_execs: input.seenSetExecs,
     load: input.load,
@@ -248,6 +279,9 @@ export function formatTable(report: BenchReport): string {
   row('peak RSS of seccomplete (MB), --jobs 1', 'rss_mb_jobs1');
   row('peak RSS of seccomplete (MB), --jobs 2', 'rss_mb_jobs2');
   row('peak RSS of seccomplete (MB), --until-stable', 'rss_mb_until_stable');
+  for (const v of CLI_VARIANTS) row(`command mode: ms per run of gzip -c, ${v}`, `cli_ms_${v}`);
+  row('command mode: fuzz execs/s, --jobs 1', 'cli_execs_per_sec_jobs1');
+  row('command mode: fuzz execs/s, --jobs 2', 'cli_execs_per_sec_jobs2');
   const widths = [0, 1, 2, 3, 4].map((i) => Math.max(...rows.map((r) => r[i as 0]!.length)));
   const lines = rows.map((r) => r.map((cell, i) => pad(cell, widths[i] as number, i > 0)).join('  '));
   lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
@@ -257,6 +291,7 @@ export function formatTable(report: BenchReport): string {
     `tool default filter        untraced/filtered  ${fmt(report.filtered_tool_default_overhead_ratio)}x  (multiplexers kept traced)`,
     `filter + thread probe      untraced/filtered  ${fmt(report.filtered_thread_probe_overhead_ratio)}x  (rseq, set_robust_list kept traced)`,
     `--jobs 2 speed-up          jobs2/jobs1        ${fmt(report.jobs2_speedup_ratio)}x`,
+    `command mode overhead      filtered-untraced  ${fmt(report.cli_overhead_ms_per_exec)} ms per run`,
     `CPU per request vs untraced: ${Object.entries(report.cpu_overhead_ratio)
       .map(([v, r]) => `${v.replaceAll('_', ' ')} ${fmt(r)}x`)
       .join(', ')}`,
@@ -272,6 +307,6 @@ export function formatTable(report: BenchReport): string {
     'ratios (median of per-round ratios):',
     ...ratios.map((r) => `  ${r}`),
     '',
-    `bench took ${fmt(report.bench_seconds)} s (rounds: rps ${report.rounds.rps}, fuzz ${report.rounds.fuzz}, until-stable ${report.rounds.stable})`,
+    `bench took ${fmt(report.bench_seconds)} s (rounds: rps ${report.rounds.rps}, fuzz ${report.rounds.fuzz}, until-stable ${report.rounds.stable}, command mode ${report.rounds.cli})`,
   ].join('\n');
 }

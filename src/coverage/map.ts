@@ -1,5 +1,5 @@
 import type { Feature } from './features.js';
-import { isSyscallFeature, neededSyscall } from './features.js';
+import { isSecondaryFeature, isSyscallFeature, neededSyscall } from './features.js';
 import { saturation, type Saturation } from './saturation.js';
 
 /** What the map knows of one feature. */
@@ -147,12 +147,15 @@ export class CoverageMap {
     return rec !== undefined && rec.count >= EXCLUDE_AT && isSyscallFeature(feature) && !this.traceAlways.has(feature);
   }
 
+  /**
+   * The estimate of what is still missing, over the features that say what the profile
+   * needs (syscalls and argument classes). Secondary features steer the search but are
+   * not what saturates: a program's error messages can outnumber its syscalls tenfold.
+   */
   saturation(): Saturation {
-    // cause features are bookkeeping of fault executions, not a species of ordinary ones
-    return saturation(
-      this.executions,
-      [...this.features.values()].map((r) => r.count),
-    );
+    const counts: number[] = [];
+    for (const [f, r] of this.features) if (!isSecondaryFeature(f)) counts.push(r.count);
+    return saturation(this.executions, counts);
   }
 
   toJSON(): { executions: number; faultExecutions: number; features: Record<Feature, FeatureRecord> } {

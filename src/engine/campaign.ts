@@ -11,7 +11,7 @@ import { ENTRY_FORMAT, CRASH_FORMAT, LIFECYCLE, inputId, type CorpusEntry, type 
 import { dataError, UserError } from '../errors.js';
 import type { AnyStrategy } from '../strategy.js';
 import { traceAlwaysSet } from '../coverage/trace-always.js';
-import { neededSyscall, syscallOfFeature } from '../coverage/features.js';
+import { isSecondaryFeature, neededSyscall, syscallOfFeature } from '../coverage/features.js';
 import { KNOWN_FALLBACKS } from '../profile/fallbacks.js';
 import type { Arch } from '../syscalls/table.js';
 import type { TargetSpec } from '../target/spec.js';
@@ -466,7 +466,10 @@ export class Campaign {
   }
 
   private async saveFinding(ex: Execution, fresh: string[]): Promise<void> {
-    this.lastFindAt = performance.now();
+    // Every secondary feature keeps its input in the corpus, but only syscalls and the
+    // coarse end states (exit status, signal, output) hold off stability: a program's
+    // message catalogue (`@stderr:`) can be ten times larger than its syscalls.
+    if (fresh.some(holdsOffStability)) this.lastFindAt = performance.now();
     this.lastFind = `${fresh.slice(0, 3).join(' ')}${fresh.length > 3 ? ` +${fresh.length - 3}` : ''}`;
     const id = inputId(ex.input.strategy, ex.input.data);
     const existing = this.entries.get(id);
@@ -587,6 +590,8 @@ export class Campaign {
     };
   }
 }
+
+const holdsOffStability = (feature: string): boolean => !isSecondaryFeature(feature) || !feature.startsWith('@stderr:');
 
 function describeLifecycle(data: unknown): string {
   const event = (data as { event?: string } | null)?.event;

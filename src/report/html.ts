@@ -1,6 +1,6 @@
 import type { Summary } from '../cli/campaign-command.js';
 import type { CorpusEntry } from '../corpus/entry.js';
-import { neededSyscall, syscallOfFeature } from '../coverage/features.js';
+import { isSecondaryFeature, neededSyscall, syscallOfFeature } from '../coverage/features.js';
 import { saturation, type Saturation } from '../coverage/saturation.js';
 import type { CoverageFile } from '../engine/campaign.js';
 import { STABLE_DISCOVERY_PROBABILITY, STABLE_MIN_EXECS, STABLE_MISSING } from '../engine/stop-rule.js';
@@ -143,7 +143,7 @@ export function renderReport(d: ReportData): string {
   const entriesById = new Map(d.entries.map((e) => [e.id, e]));
   const sat = saturation(
     finite(d.coverage.executions),
-    features.map((f) => f.count),
+    features.filter((f) => !isSecondaryFeature(f.name)).map((f) => f.count),
   );
   const observed = [...new Set(features.filter((f) => !isCause(f.name)).map((f) => canonicalSyscallName(syscallOfFeature(f.name), arch)))].sort();
   const allowed = d.profile ? d.profile.allowed : observed;

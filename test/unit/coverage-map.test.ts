@@ -66,3 +66,33 @@ describe('executions under injected faults', () => {
     expect(map.causes()).toEqual([{ syscall: 'clone3', errno: 'ENOSYS', found: 'clone' }]);
   });
 });
+
+describe('secondary features (@exit:1, @stderr:...)', () => {
+  it('keep inputs in the corpus but never become syscalls, exclusions or error-path needs', () => {
+    const map = new CoverageMap(new Set());
+    for (let i = 0; i < EXCLUDE_AT + 1; i++) map.observe(['read', '@exit:1', '@output:1:stderr'], exec(i));
+    map.observeUnderFault(['@signal:SIGSEGV', 'openat'], exec(10));
+    expect(map.has('@exit:1')).toBe(true);
+    expect(map.syscalls()).toEqual(['openat', 'read']);
+    expect(map.excludable()).toEqual(['read']);
+    expect(map.errorPathOnlySyscalls()).toEqual(['openat']);
+  });
+
+  it('are the only features an Observation accepts from a strategy', async () => {
+    const { Observation } = await import('../../src/coverage/observation.js');
+    const obs = new Observation({ argFeatures: true, arch: 'x86_64' });
+    obs.addSecondary(['@exit:0']);
+    expect([...obs.features]).toEqual(['@exit:0']);
+    expect(() => obs.addSecondary(['openat'])).toThrow(/must start with '@'/);
+  });
+});
+
+describe('saturation over the features a profile needs', () => {
+  it('leaves secondary features out of Q1/Q2', () => {
+    const map = new CoverageMap(new Set());
+    map.observe(['read', '@stderr:aa'], exec(0));
+    map.observe(['read', '@stderr:bb'], exec(1));
+    const s = map.saturation();
+    expect([s.q1, s.q2]).toEqual([0, 1]);
+  });
+});
