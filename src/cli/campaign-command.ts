@@ -23,6 +23,8 @@ export interface CampaignCliOptions extends TargetCliOptions, FormatCliOptions {
   time?: number;
   maxExecs?: number;
   untilStable?: number;
+  /** --stable-execs: executions without a find before stable (default by target kind) */
+  stableExecs?: number;
   argFeatures: boolean;
   runtime: string;
   logInputs?: string;
@@ -90,7 +92,10 @@ export async function runCampaignCommand(
   const stop: StopRuleOptions = {};
   if (o.maxExecs !== undefined) stop.maxExecs = o.maxExecs;
   if (o.time !== undefined) stop.timeMs = o.time;
-  if (o.untilStable !== undefined) stop.untilStable = { patienceMs: o.untilStable };
+  // Commands run many cheap executions and reach their rare paths by chains of mutations:
+  // they need more executions without a find than a server does.
+  const patienceExecs = o.stableExecs ?? (target.kind === 'command' ? 3000 : 300);
+  if (o.untilStable !== undefined) stop.untilStable = { patienceMs: o.untilStable, patienceExecs };
 
   let replayInputs: Input[] | undefined;
   let replayEntries: CorpusEntry[] = [];

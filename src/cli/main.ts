@@ -88,8 +88,9 @@ export function buildProgram(): Command {
     .option('--max-execs <n>', 'stop when the campaign (resumed runs included) reached this many executions', intArg('--max-execs'))
     .option(
       '--until-stable [patience]',
-      'stop when nothing new came for PATIENCE (default 20s) and the Chao2 estimate of missed features is below 0.5',
+      'stop when nothing new came for PATIENCE (default 20s) and --stable-execs executions, and the Chao2 estimate of missed features is below 0.5',
     )
+    .option('--stable-execs <n>', '--until-stable also waits for this many executions without a find (default 300 for servers, 3000 for commands)', intArg('--stable-execs'))
     .option('--no-resume', 'ignore coverage.json in --out and start afresh (the corpus is still replayed)')
     .addHelpText('after', EXAMPLES_FUZZ)
     .action(async (command: string[], opts: CampaignCliOptions & { untilStable?: string | true }) => {

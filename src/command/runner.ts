@@ -23,6 +23,8 @@ export interface CommandTargetOptions {
 const FIXED_MTIME = new Date('2020-01-01T00:00:00Z');
 const STDERR_TAIL_BYTES = 2048;
 const STDERR_HEAD_BYTES = 512;
+/** stderr up to this size is digested line by line in sorted order (see stderrDigest) */
+const STDERR_KEPT_BYTES = 256 * 1024;
 
 /**
  * Runs a command-line target once per input, under strace when the trace mode asks for
@@ -81,6 +83,7 @@ export class CommandTarget implements CommandRunner {
     const feeds = made.fifos.map((f) => feedFifo(f.path, f.bytes, feeding.signal, scratch));
     const stdout = createHash('sha256');
     const stderr = createHash('sha256');
+    const stderrChunks: Buffer[] = [];
     let stdoutBytes = 0;
     let stderrBytes = 0;
     let stderrTail = Buffer.alloc(0);
@@ -106,7 +109,8 @@ export class CommandTarget implements CommandRunner {
       stdoutBytes += d.length;
     });
     child.stderr?.on('data', (d: Buffer) => {
-      stderr.update(d);
+      if (stderrBytes + d.length <= STDERR_KEPT_BYTES) stderrChunks.push(d);
+      else stderr.update(d);
       stderrBytes += d.length;
       stderrTail = Buffer.concat([stderrTail, d]).subarray(-STDERR_TAIL_BYTES);
       if (stderrHead.length < STDERR_HEAD_BYTES) stderrHead = Buffer.concat([stderrHead, d]).subarray(0, STDERR_HEAD_BYTES);
@@ -134,7 +138,7 @@ export class CommandTarget implements CommandRunner {
       ...(result.signal ? { signal: result.signal } : { code: spawnFailed ? 127 : (result.exitCode ?? 0) }),
       timedOut,
       stdoutDigest: stdout.digest('hex').slice(0, 12),
-      stderrDigest: stderr.digest('hex').slice(0, 12),
+      stderrDigest: stderrDigest(stderrChunks, stderr),
       filesDigest: await digestDir(cwd),
       stdoutBytes,
       stderrBytes,
@@ -207,4 +211,15 @@ export class CommandTarget implements CommandRunner {
     }
     this.unparsedLines += parser.unparsed;
   }
+}
+
+/**
+ * A program and its children (tar and the gzip it spawns) write to one stderr in an order
+ * the scheduler decides: the digest is over the sorted lines, so that an unconfined and a
+ * confined run that said the same things compare equal. Beyond STDERR_KEPT_BYTES the rest
+ * is digested as it came.
+ */
+function stderrDigest(kept: Buffer[], rest: ReturnType<typeof createHash>): string {
+  const lines = Buffer.concat(kept).toString('latin1').split('\n').sort();
+  return createHash('sha256').update(lines.join('\n')).update(rest.digest()).digest('hex').slice(0, 12);
 }

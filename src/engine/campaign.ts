@@ -20,7 +20,7 @@ import { writeJsonAtomically } from '../util/atomic.js';
 import { createRng } from '../util/rng.js';
 import type { Execution, JobExecutor } from './executor.js';
 import { createExecutor } from './create-executor.js';
-import { Scheduler } from './scheduler.js';
+import { findValue, Scheduler } from './scheduler.js';
 import { stopReason, type StopReason, type StopRuleOptions } from './stop-rule.js';
 
 export const COVERAGE_FORMAT = 'seccomplete-coverage/1';
@@ -141,6 +141,8 @@ export class Campaign {
   private startedAt = 0;
   private priorElapsedMs = 0;
   private lastFindAt = 0;
+  /** executions (ordinary and under faults) when the last find came */
+  private lastFindExecs = 0;
   private lastFind: string | undefined;
   private stopping: StopReason | undefined;
   private fatal: unknown;
@@ -339,6 +341,7 @@ export class Campaign {
       executions: this.coverage.executions + this.coverage.faultExecutions,
       elapsedMs: performance.now() - this.startedAt,
       msSinceLastFind: performance.now() - this.lastFindAt,
+      execsSinceLastFind: this.coverage.executions + this.coverage.faultExecutions - this.lastFindExecs,
       saturation: this.coverage.saturation(),
     });
   }
@@ -429,7 +432,7 @@ export class Campaign {
     const fresh = ex.faults ? this.observeUnderFault(ex) : this.coverage.observe(ex.observation.features, this.execMeta(ex));
     if (this.options.fullTrace) this.perExecution.push({ input: ex.input, features: [...ex.observation.features].sort() });
     // a restart (fault epochs, port-taken, an expected exit) costs about a start-up and a shutdown
-    this.scheduler.reward(ex.input, fresh.length, ex.index, 1 + RESTART_COST * (ex.restarts ?? 0));
+    this.scheduler.reward(ex.input, findValue(fresh), ex.index, 1 + RESTART_COST * (ex.restarts ?? 0));
     if (fresh.length > 0) await this.saveFinding(ex, fresh);
     this.refreshExcludable(ex.observation);
   }
@@ -469,7 +472,10 @@ export class Campaign {
     // Every secondary feature keeps its input in the corpus, but only syscalls and the
     // coarse end states (exit status, signal, output) hold off stability: a program's
     // message catalogue (`@stderr:`) can be ten times larger than its syscalls.
-    if (fresh.some(holdsOffStability)) this.lastFindAt = performance.now();
+    if (fresh.some(holdsOffStability)) {
+      this.lastFindAt = performance.now();
+      this.lastFindExecs = this.coverage.executions + this.coverage.faultExecutions;
+    }
     this.lastFind = `${fresh.slice(0, 3).join(' ')}${fresh.length > 3 ? ` +${fresh.length - 3}` : ''}`;
     const id = inputId(ex.input.strategy, ex.input.data);
     const existing = this.entries.get(id);

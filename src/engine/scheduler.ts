@@ -1,5 +1,6 @@
 import type { CorpusEntry, Input } from '../corpus/entry.js';
 import type { InputChannel } from '../strategy.js';
+import { isSecondaryFeature } from '../coverage/features.js';
 import { sample, type Rng } from '../util/rng.js';
 
 interface EntryState {
@@ -16,6 +17,11 @@ interface StrategyState {
   finds: number;
   /** exponentially decayed recent finds: energy follows what works now */
   recent: number;
+}
+
+/** A new state (`@stderr:...`) counts a quarter of a new syscall in an entry's energy. */
+export function findValue(features: readonly string[]): number {
+  return features.reduce((sum, f) => sum + (isSecondaryFeature(f) ? 0.25 : 1), 0);
 }
 
 /** Share of strategy choices made uniformly, whatever the energies. */
@@ -61,7 +67,7 @@ export class Scheduler {
   addEntry(entry: CorpusEntry, exec: number): void {
     if (this.byId.has(entry.id)) return;
     if (!this.strategies.some((s) => s.strategy.name === entry.strategy)) return;
-    const state: EntryState = { entry, picked: 0, finds: entry.found.length, lastFindExec: exec };
+    const state: EntryState = { entry, picked: 0, finds: findValue(entry.found), lastFindExec: exec };
     this.entries.push(state);
     this.byId.set(entry.id, state);
   }

@@ -66,9 +66,10 @@ function valueTokens(v: CommandVocabulary, kind: ArgKind | undefined, choices: r
   const lit = (arb: fc.Arbitrary<string>) => arb.map((text): Token => ({ t: 'lit', text: `${prefix}${text}` }));
   switch (kind) {
     case 'file':
+      // a missing path is also where an output goes (tar -f new.tar, sort -o out)
       return fc.oneof(
-        { weight: 8, arbitrary: nodeArb(v).map((node): Token => ({ t: 'node', node, prefix })) },
-        { weight: 1, arbitrary: fc.constant<Token>({ t: 'missing', prefix }) },
+        { weight: 6, arbitrary: nodeArb(v).map((node): Token => ({ t: 'node', node, prefix })) },
+        { weight: 3, arbitrary: fc.constant<Token>({ t: 'missing', prefix }) },
         { weight: 1, arbitrary: lit(fc.constantFrom('-', '/dev/null')) },
       );
     case 'directory':
@@ -116,11 +117,17 @@ export function optionTokens(v: CommandVocabulary, opt: OptionSpec): fc.Arbitrar
 export function anyOptionTokens(v: CommandVocabulary): fc.Arbitrary<Token[]> {
   const opts = v.grammar.options;
   if (opts.length === 0) return fc.constant([]);
+  // The options a program gives one-letter names are its everyday ones (tar -c -x -t -f -z):
+  // they get as many turns as the long tail of long-only options together.
   const ordinary = opts.filter((o) => !isInformational(o));
+  const short = ordinary.filter((o) => o.names.some((n) => /^-[^-]/.test(n)));
+  const longOnly = ordinary.filter((o) => !short.includes(o));
   const informational = opts.filter(isInformational);
-  const pick = informational.length > 0 && ordinary.length > 0
-    ? fc.oneof({ weight: 19, arbitrary: fc.constantFrom(...ordinary) }, { weight: 1, arbitrary: fc.constantFrom(...informational) })
-    : fc.constantFrom(...opts);
+  const weighted: { weight: number; arbitrary: fc.Arbitrary<OptionSpec> }[] = [];
+  if (short.length > 0) weighted.push({ weight: 10, arbitrary: fc.constantFrom(...short) });
+  if (longOnly.length > 0) weighted.push({ weight: 10, arbitrary: fc.constantFrom(...longOnly) });
+  if (informational.length > 0) weighted.push({ weight: 1, arbitrary: fc.constantFrom(...informational) });
+  const pick = fc.oneof(...weighted);
   return pick.chain((o) => optionTokens(v, o));
 }
 

@@ -4,8 +4,10 @@ import fc from 'fast-check';
 import type { Invocation } from '../../src/command/invocation.js';
 import { mineGrammar, parseGrammarOverride, applyOverride, type Grammar } from '../../src/command/grammar/index.js';
 import { dataError, usageError } from '../../src/errors.js';
+import { shellWords } from '../../src/command/shell-words.js';
 import type { CommandStrategy } from '../../src/strategy.js';
 import { deliverInvocation } from './deliver.js';
+import { exampleInvocation } from './examples.js';
 import { anyOptionTokens, assemble, contentArb, nodeArb, positionalTokens, stdinArb, type Token } from './generate.js';
 import { describeInvocation, validateInvocation } from './input.js';
 import { envChangeArb } from './env-catalog.js';
@@ -13,6 +15,7 @@ import { mutateInvocation, type Channel } from './mutate.js';
 import type { CommandVocabulary } from './vocabulary.js';
 
 export { validateInvocation, describeInvocation } from './input.js';
+export { shellWords } from '../../src/command/shell-words.js';
 export type { CommandVocabulary } from './vocabulary.js';
 
 export const COMMAND_CHANNELS = ['args', 'files', 'stdin', 'env'] as const satisfies readonly Channel[];
@@ -86,38 +89,6 @@ export function loadInvocationSeeds(seedDirs: readonly string[]): Invocation[] {
   return out;
 }
 
-/** `-c 'a b' "x\"y"` -> ['-c', 'a b', 'x"y']: quotes and backslashes, nothing expanded. */
-export function shellWords(line: string): string[] {
-  const words: string[] = [];
-  let cur = '';
-  let inWord = false;
-  let quote: '"' | "'" | undefined;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i] as string;
-    if (quote) {
-      if (c === quote) quote = undefined;
-      else if (c === '\\' && quote === '"' && i + 1 < line.length) cur += line[++i];
-      else cur += c;
-    } else if (c === "'" || c === '"') {
-      quote = c;
-      inWord = true;
-    } else if (c === '\\' && i + 1 < line.length) {
-      cur += line[++i];
-      inWord = true;
-    } else if (/\s/.test(c)) {
-      if (inWord) words.push(cur);
-      cur = '';
-      inWord = false;
-    } else {
-      cur += c;
-      inWord = true;
-    }
-  }
-  if (quote) throw new Error(`unterminated ${quote} quote`);
-  if (inWord) words.push(cur);
-  return words;
-}
-
 /** Channel by channel: what a fresh input of that channel looks like. */
 function arbitraryFor(channel: Channel, v: CommandVocabulary): fc.Arbitrary<Invocation> {
   const none = fc.constant<Token[]>([]);
@@ -159,6 +130,8 @@ function seedsFor(channel: Channel, v: CommandVocabulary): Invocation[] {
         { args: [], stdin: { from: 'null' }, env: {}, files: [] },
         { args: [], stdin: { from: 'content', content: text }, env: {}, files: [] },
         ...informational.map((n) => ({ args: [n], stdin: { from: 'null' as const }, env: {}, files: [] })),
+        // the everyday uses the program documents, with files of the kinds their names suggest
+        ...(v.grammar.examples ?? []).map((words) => exampleInvocation(words)),
       ];
     }
     case 'files':

@@ -17,7 +17,7 @@ import { ROOT } from './cli.js';
 export const COMMAND_CHANNELS = 'args,files,stdin,env';
 const CLI = join(ROOT, 'bin', 'seccomplete.js');
 
-export function cli(args: string[], timeout = 300_000) {
+export function cli(args: string[], timeout = 420_000) {
   return execa(process.execPath, [CLI, ...args], { cwd: ROOT, reject: false, timeout, env: { CI: process.env.CI ?? '' } });
 }
 
@@ -29,7 +29,7 @@ export interface FuzzOutcome {
 
 export async function fuzzCommand(work: string, program: string[], extra: string[] = []): Promise<FuzzOutcome> {
   const out = join(work, 'out');
-  const run = await cli(['fuzz', '--strategies', COMMAND_CHANNELS, '--until-stable', '10s', '--time', '240s', '--jobs', '2', '--seed', '7', '--json', '--out', out, ...extra, '--', ...program]);
+  const run = await cli(['fuzz', '--strategies', COMMAND_CHANNELS, '--until-stable', '20s', '--time', '300s', '--jobs', '2', '--seed', '7', '--json', '--out', out, ...extra, '--', ...program]);
   expect(run.stderr).not.toMatch(/\n\s+at /);
   expect(run.exitCode, run.stderr).toBe(0);
   return { out, summary: JSON.parse(run.stdout) as Record<string, unknown>, stderr: run.stderr };

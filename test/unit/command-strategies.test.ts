@@ -178,3 +178,29 @@ describe('target kind from --strategies', () => {
     expect(() => targetKindOfStrategies(['http', 'args'])).toThrow(/mixes command channels \(args\) with server channels \(http\)/);
   });
 });
+
+describe('documented examples as seeds', () => {
+  it("takes the everyday invocations from --help and man, not synopses or prose", async () => {
+    const { extractExamples } = await import('../../src/command/grammar/examples.js');
+    const tarHelp = readFileSync(join(FIXTURES, 'tar.help.txt'), 'utf8');
+    expect(extractExamples(tarHelp, 'tar')).toEqual([['-cf', 'archive.tar', 'foo', 'bar'], ['-tvf', 'archive.tar'], ['-xf', 'archive.tar']]);
+    expect(extractExamples(readFileSync(join(FIXTURES, 'grep.help.txt'), 'utf8'), 'grep')).toEqual([['-i', 'hello world', 'menu.h', 'main.c']]);
+    expect(extractExamples(readFileSync(join(FIXTURES, 'gzip.man.txt'), 'utf8'), 'gzip')).toEqual([]);
+    // nothing that would make a seed write outside its working directory
+    expect(extractExamples('  tar -C /usr/local -xzf x.tgz\n  tar -xf ../up.tar\n  tar -cf out.tar ~/src\n  tar -xf ok.tar | less\n', 'tar')).toEqual([]);
+  });
+
+  it('gives the files an example names the kinds their names suggest', async () => {
+    const { exampleInvocation } = await import('../../strategies/command/examples.js');
+    const inv = exampleInvocation(['-cf', 'archive.tar', 'foo', 'bar']);
+    expect(inv.args).toEqual(['-cf', 'archive.tar', 'foo', 'bar']);
+    expect(inv.files.map((f) => [f.name, f.type === 'file' ? f.content.kind : f.type])).toEqual([
+      ['archive.tar', 'tar'],
+      ['foo', 'text'],
+      ['bar', 'text'],
+    ]);
+    expect(exampleInvocation(['-i', 'hello world', 'menu.h']).files.map((f) => f.name)).toEqual(['menu.h']);
+    expect(exampleInvocation(['--file=a.tar.gz', '-x']).files.map((f) => (f.type === 'file' ? f.content.kind : ''))).toEqual(['tar.gz']);
+    expect(() => validateInvocation(inv)).not.toThrow();
+  });
+});

@@ -38,15 +38,18 @@ describe('Chao2 saturation estimate', () => {
 describe('stop rule', () => {
   const sat = (missing: number, p: number) => ({ executions: 1000, observed: 50, q1: 0, q2: 0, estimatedTotal: 50 + missing, estimatedMissing: missing, discoveryProbability: p });
   it('is stable only when quiet for the patience AND the estimate is small', () => {
-    const base = { executions: 1000, elapsedMs: 60_000, msSinceLastFind: 30_000, saturation: sat(0.1, 0.001) };
+    const base = { executions: 1000, elapsedMs: 60_000, msSinceLastFind: 30_000, execsSinceLastFind: 800, saturation: sat(0.1, 0.001) };
     expect(isStable(base, 20_000)).toBe(true);
     expect(isStable({ ...base, msSinceLastFind: 10_000 }, 20_000)).toBe(false);
     expect(isStable({ ...base, saturation: sat(2, 0.001) }, 20_000)).toBe(false);
     expect(isStable({ ...base, saturation: sat(0.1, 0.05) }, 20_000)).toBe(false);
     expect(isStable({ ...base, executions: 10 }, 20_000)).toBe(false);
+    // patience in executions as well as in time: a loaded machine runs fewer in the same time
+    expect(isStable(base, 20_000, 800)).toBe(true);
+    expect(isStable(base, 20_000, 801)).toBe(false);
   });
   it('honours --max-execs and --time first', () => {
-    const state = { executions: 500, elapsedMs: 1000, msSinceLastFind: 0, saturation: sat(9, 0.5) };
+    const state = { executions: 500, elapsedMs: 1000, msSinceLastFind: 0, execsSinceLastFind: 0, saturation: sat(9, 0.5) };
     expect(stopReason({ maxExecs: 500 }, state)).toBe('max-execs');
     expect(stopReason({ timeMs: 1000 }, state)).toBe('time');
     expect(stopReason({ untilStable: { patienceMs: 1 } }, state)).toBeUndefined();

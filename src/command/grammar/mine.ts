@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
+import { extractExamples } from './examples.js';
 import { parseHelpText, parseManText, type HelpParse } from './parse-help.js';
 import type { Grammar, OptionSpec } from './types.js';
 
@@ -99,6 +100,8 @@ export async function mineGrammar(program: string, opts: MineOptions = {}): Prom
     grammar.subcommands = [...new Set([...help.subcommands, ...(man?.subcommands ?? [])])];
     const envVars = [...new Set([...help.envVars, ...(man?.envVars ?? [])])];
     if (envVars.length > 0) grammar.envVars = envVars;
+    const examples = extractExamples(`${long.stdout}\n${long.stderr}\n${man ? manOut.stdout : ''}`, base);
+    if (examples.length > 0) grammar.examples = examples;
   } catch {
     // mining is best effort: an empty grammar is a valid answer
   } finally {

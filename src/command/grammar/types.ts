@@ -46,6 +46,8 @@ export interface Grammar {
    * GREP_COLORS, QUOTING_STYLE...); absent or empty when none were found.
    */
   envVars?: string[];
+  /** example invocations the documentation gives, arguments after the program name */
+  examples?: string[][];
 }
 
 export const ARG_KINDS: readonly ArgKind[] = ['number', 'file', 'directory', 'string', 'choice', 'size', 'pattern'];
