@@ -20,6 +20,9 @@ export function printVerifyReport(report: VerifyReport, json: boolean): void {
   for (const d of report.differencesUnderFaults) {
     out.push(`  note: input ${d.entry.slice(0, 12)} (${d.describe}) answered '${d.unconfined}' unconfined, '${d.confined}' confined, under its own injected faults (not counted)`);
   }
+  for (const d of report.unstableAnswers) {
+    out.push(`  note: input ${d.entry.slice(0, 12)} (${d.describe}) answers differently from run to run even unconfined (not counted)`);
+  }
   out.push(
     report.passed
       ? 'verify: PASS: no denials, every answer unchanged'

@@ -64,6 +64,11 @@ export interface VerifyReport {
   differences: BehaviourDifference[];
   /** answers that changed only for inputs that inject faults themselves (informational) */
   differencesUnderFaults: BehaviourDifference[];
+  /**
+   * inputs whose answer is not reproducible even unconfined (an archive that records its
+   * own creation time, a FIFO race): their change under the profile proves nothing
+   */
+  unstableAnswers: BehaviourDifference[];
   /** true when no syscall was denied and every input got the same answer */
   passed: boolean;
 }
@@ -132,7 +137,7 @@ export async function verifyProfile(o: VerifyOptions): Promise<VerifyReport> {
         else into.set(d.syscall, { syscall: d.syscall, errno: d.errno, count: 1, first: siteOf(run.execution, run.entry) });
       }
     }
-    const differences: BehaviourDifference[] = [];
+    let differences: BehaviourDifference[] = [];
     const underFaults: BehaviourDifference[] = [];
     inputs.forEach((entry, i) => {
       const a = unconfined.signatures[i];
@@ -146,6 +151,8 @@ export async function verifyProfile(o: VerifyOptions): Promise<VerifyReport> {
         else differences.push(difference);
       }
     });
+    const unstable = await unstableAnswers(o, strategies, inputs, differences, traceNothing, runDir);
+    differences = differences.filter((d) => !unstable.includes(d));
     const list = [...denials.values()].sort((x, y) => x.syscall.localeCompare(y.syscall));
     return {
       profile: o.profilePath,
@@ -156,6 +163,7 @@ export async function verifyProfile(o: VerifyOptions): Promise<VerifyReport> {
       answeredByRule: [...answered.values()].sort((x, y) => x.syscall.localeCompare(y.syscall)),
       differences,
       differencesUnderFaults: underFaults,
+      unstableAnswers: unstable,
       passed: list.length === 0 && differences.length === 0,
     };
   } finally {
@@ -304,4 +312,34 @@ function pseudoEntry(input: Input, strategies: Map<string, AnyStrategy>): Corpus
     signature: '',
     describe: `seed: ${strategy ? strategy.describe(input.data) : input.strategy}`,
   };
+}
+
+/** Unconfined replays of a changed input before its change counts against the profile. */
+const RECHECKS = 2;
+
+/**
+ * The differences whose unconfined answer does not reproduce: each changed input runs
+ * unconfined RECHECKS more times; if any of those answers differs from the first, or
+ * matches the confined one, the answer depends on the run and not on the profile.
+ */
+async function unstableAnswers(
+  o: VerifyOptions,
+  strategies: Map<string, AnyStrategy>,
+  inputs: CorpusEntry[],
+  differences: BehaviourDifference[],
+  traceNothing: TraceMode,
+  runDir: string,
+): Promise<BehaviourDifference[]> {
+  if (differences.length === 0) return [];
+  const suspects = differences.map((d) => inputs.find((e) => e.id === d.entry)).filter((e): e is CorpusEntry => e !== undefined);
+  const reruns: string[][] = [];
+  for (let i = 0; i < RECHECKS; i++) reruns.push((await replay(o, strategies, suspects, traceNothing, runDir, 'unconfined')).signatures);
+  return differences.filter((d) => {
+    const j = suspects.findIndex((e) => e.id === d.entry);
+    if (j < 0) return false;
+    return reruns.some((sigs) => {
+      const again = sigs[j];
+      return again === undefined || !sameAnswer(again, d.unconfined) || sameAnswer(again, d.confined);
+    });
+  });
 }

@@ -29,7 +29,7 @@ export interface FuzzOutcome {
 
 export async function fuzzCommand(work: string, program: string[], extra: string[] = []): Promise<FuzzOutcome> {
   const out = join(work, 'out');
-  const run = await cli(['fuzz', '--strategies', COMMAND_CHANNELS, '--until-stable', '20s', '--time', '300s', '--jobs', '2', '--seed', '7', '--json', '--out', out, ...extra, '--', ...program]);
+  const run = await cli(['fuzz', '--strategies', COMMAND_CHANNELS, '--until-stable', '20s', '--stable-execs', '1500', '--time', '400s', '--jobs', '2', '--seed', '7', '--json', '--out', out, ...extra, '--', ...program]);
   expect(run.stderr).not.toMatch(/\n\s+at /);
   expect(run.exitCode, run.stderr).toBe(0);
   return { out, summary: JSON.parse(run.stdout) as Record<string, unknown>, stderr: run.stderr };

@@ -248,3 +248,54 @@ describe('--help', () => {
     for (const name of ['fuzz', 'replay', 'verify', 'profile', 'calibrate-runtime']) expect(run.stdout).toMatch(new RegExp(`\\n  ${name} `));
   });
 });
+
+describe('command targets: bad input', () => {
+  const dir = () => makeTempDir('cmd');
+
+  it('exits 3 when the program does not exist', async () => {
+    const run = await runCli(['fuzz', '--strategies', 'args', '--max-execs', '5', '--out', join(dir(), 'out'), '--', 'no-such-program-xyz']);
+    expect(run.exitCode).toBe(3);
+    expectErrorLine(run.stderr, /target command 'no-such-program-xyz' not found in PATH/);
+  });
+
+  it('exits 2 when server and command channels are mixed', async () => {
+    const run = await runCli(['fuzz', '--strategies', 'args,http', '--max-execs', '5', '--out', join(dir(), 'out'), '--', 'gzip']);
+    expect(run.exitCode).toBe(2);
+    expectErrorLine(run.stderr, /--strategies mixes command channels \(args\) with server channels \(http\)/);
+  });
+
+  it('exits 2 when server options are given to a command', async () => {
+    const run = await runCli(['fuzz', '--strategies', 'args', '--port', '8080', '--max-execs', '5', '--out', join(dir(), 'out'), '--', 'gzip']);
+    expect(run.exitCode).toBe(2);
+    expectErrorLine(run.stderr, /--port, --ready and --template are for servers/);
+  });
+
+  it('exits 5 naming the place of the problem in a malformed --grammar file', async () => {
+    const d = dir();
+    const file = join(d, 'grammar.json');
+    writeFileSync(file, JSON.stringify({ options: [{ names: ['-x'], arg: 'sometimes' }] }));
+    const run = await runCli(['fuzz', '--strategies', 'args', '--grammar', file, '--max-execs', '5', '--out', join(d, 'out'), '--', 'gzip']);
+    expect(run.exitCode).toBe(5);
+    expectErrorLine(run.stderr, /grammar\.json: \$\.options\[0\]\.arg/);
+  });
+
+  it('exits 5 on a malformed invocation seed, naming the file', async () => {
+    const d = dir();
+    mkdirSync(join(d, 'seeds'));
+    writeFileSync(join(d, 'seeds', 'invocation-1.json'), '{"args": [1]}');
+    const run = await runCli(['fuzz', '--strategies', 'args', '--seeds', join(d, 'seeds'), '--max-execs', '5', '--out', join(d, 'out'), '--', 'gzip']);
+    expect(run.exitCode).toBe(5);
+    expectErrorLine(run.stderr, /seed file .*invocation-1\.json: args\[0\] is not a string/);
+  });
+
+  it('runs a short command campaign and leaves no process of its group behind', async () => {
+    const m = mark();
+    const d = dir();
+    const run = await runCli(['fuzz', '--strategies', 'args,files,stdin,env', '--max-execs', '60', '--jobs', '2', '-q', '--json', '--out', join(d, 'out'), ...markEnv(m), '--', 'gzip'], { mark: m });
+    expect(run.exitCode, run.stderr).toBe(0);
+    const summary = JSON.parse(run.stdout) as { executions: number; syscalls: number };
+    expect(summary.executions).toBeGreaterThanOrEqual(60);
+    expect(summary.syscalls).toBeGreaterThan(15);
+    expect(await waitForNoMarkedProcesses(m)).toEqual([]);
+  });
+});
