@@ -81,6 +81,9 @@ export class CommandTarget implements CommandRunner {
 
     const feeding = new AbortController();
     const feeds = made.fifos.map((f) => feedFifo(f.path, f.bytes, feeding.signal, scratch));
+    // A writer not yet waiting in open() when the program reads the FIFO gives it an empty
+    // read or the data, as the race goes: wait until every writer waits.
+    await writersWaiting(feeds);
     const stdout = createHash('sha256');
     const stderr = createHash('sha256');
     const stderrChunks: Buffer[] = [];
@@ -215,11 +218,30 @@ export class CommandTarget implements CommandRunner {
 
 /**
  * A program and its children (tar and the gzip it spawns) write to one stderr in an order
- * the scheduler decides: the digest is over the sorted lines, so that an unconfined and a
- * confined run that said the same things compare equal. Beyond STDERR_KEPT_BYTES the rest
- * is digested as it came.
+ * the scheduler decides, down to the middle of a line ("Cannot readtar (grandchild): ...").
+ * The digest is over the bytes counted, not their order: an unconfined and a confined run
+ * that said the same things compare equal, and a changed message ("Operation not
+ * permitted" for "No such file") still changes it. Beyond STDERR_KEPT_BYTES the rest is
+ * digested as it came.
  */
 function stderrDigest(kept: Buffer[], rest: ReturnType<typeof createHash>): string {
-  const lines = Buffer.concat(kept).toString('latin1').split('\n').sort();
-  return createHash('sha256').update(lines.join('\n')).update(rest.digest()).digest('hex').slice(0, 12);
+  const counts = new Uint32Array(256);
+  for (const chunk of kept) for (const byte of chunk) counts[byte] = (counts[byte] as number) + 1;
+  return createHash('sha256').update(counts).update(rest.digest()).digest('hex').slice(0, 12);
+}
+
+/** Until each FIFO writer is blocked opening its FIFO (or gone); at most 500 ms. */
+async function writersWaiting(feeds: { pid: number | undefined; done: Promise<void> }[]): Promise<void> {
+  const deadline = performance.now() + 500;
+  for (const feed of feeds) {
+    let finished = false;
+    void feed.done.finally(() => (finished = true));
+    while (!finished && performance.now() < deadline) {
+      if (feed.pid !== undefined) {
+        const wchan = await readFile(`/proc/${feed.pid}/wchan`, 'utf8').catch(() => '');
+        if (wchan === 'wait_for_partner' || wchan.includes('fifo')) break; // the kernel's fifo_open waits there
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  }
 }
