@@ -40,7 +40,7 @@ export function addTargetOptions(cmd: Command): Command {
       `input channels, comma-separated: a server gets http, signals, faults; a command (one run per input) gets args, stdin, files, env (available: ${STRATEGY_NAMES.join(', ')})`,
       'http',
     )
-    .option('--seeds <dir>', 'more seed inputs: raw HTTP requests for http; for commands, *.json invocations, *.args lines of arguments, and any other file as sample content (repeatable)', collect, [])
+    .option('--seeds <dir>', 'more seed inputs: raw HTTP requests for http; for commands, invocation*.json files, *.args files (one argument list per line), and any other file as sample content (repeatable)', collect, [])
     .option('--grammar <file>', "commands: a JSON file that adds to or overrides the argument grammar mined from the program's --help and man page")
     .option('--signals <list>', 'signals the signals strategy may send, comma-separated (default: all of HUP,USR1,USR2,WINCH,TERM,QUIT,INT,CHLD and worker kills; a list without KILL also drops the worker kills)')
     .option('--settle <duration>', 'an execution ends when the target made no traced syscall for this long and all its threads sleep', '10ms')

@@ -33,6 +33,7 @@ Examples:
   $ seccomplete fuzz --until-stable --out out/ -- node examples/demo-server/server.mjs --port {port} --root {workdir}
   $ seccomplete fuzz --jobs 2 --time 1h --out out/ --template nginx.conf=nginx.conf -- nginx -p {workdir} -c nginx.conf
   $ seccomplete fuzz --until-stable 2m --json --out out/ -- ./my-server --listen 127.0.0.1:{port}
+  $ seccomplete fuzz --strategies args,files,stdin,env --until-stable --jobs 2 --out out/gzip -- gzip
 
 Placeholders in the command and in --template files:
   {port}     a free port private to each instance (--port auto)

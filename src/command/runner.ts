@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -69,7 +70,10 @@ export class CommandTarget implements CommandRunner {
     const sampleDirs = this.spec.sampleDirs;
     const made = await materialize(cwd, invocation.files, { sampleDirs, mtime: FIXED_MTIME });
 
-    const stdinOption = await this.stdinOption(invocation, cwd, scratch);
+    const stdinPath = await this.stdinPath(invocation, cwd, scratch);
+    // Opened before the program starts: it may delete the file (gzip f1.txt < f1.txt), and
+    // a stream opened after the spawn would then fail.
+    const stdinFd = stdinPath === undefined ? undefined : openSync(stdinPath, 'r');
     // strace finds the program through the run's PATH: an input that changes PATH must not lose it
     const program = 'PATH' in invocation.env ? this.programPath : (this.spec.command[0] as string);
     const argv = [program, ...this.spec.command.slice(1), ...invocation.args];
@@ -98,7 +102,8 @@ export class CommandTarget implements CommandRunner {
       env: this.environment(invocation, tmp),
       extendEnv: false,
       detached: true,
-      ...stdinOption,
+      // execa passes a file descriptor through to spawn (its types list only the named forms)
+      stdin: (stdinFd ?? 'ignore') as 'ignore',
       stdout: 'pipe',
       stderr: 'pipe',
       buffer: false,
@@ -132,6 +137,7 @@ export class CommandTarget implements CommandRunner {
       // whatever the program left running in its group (a background child) goes with it
       this.killGroup();
       this.groupId = undefined;
+      if (stdinFd !== undefined) closeSync(stdinFd);
       feeding.abort();
       await Promise.all(feeds.map((f) => f.done.catch(() => {})));
     }
@@ -176,21 +182,22 @@ export class CommandTarget implements CommandRunner {
     return env;
   }
 
-  private async stdinOption(invocation: Invocation, cwd: string, scratch: string): Promise<{ stdin: 'ignore' } | { inputFile: string }> {
+  /** The file the program reads as stdin; undefined for /dev/null. */
+  private async stdinPath(invocation: Invocation, cwd: string, scratch: string): Promise<string | undefined> {
     const stdin = invocation.stdin;
-    if (stdin.from === 'null') return { stdin: 'ignore' };
+    if (stdin.from === 'null') return undefined;
     if (stdin.from === 'file') {
       const file = path.join(cwd, stdin.name);
       const info = await stat(file).catch(() => undefined);
-      if (!info || info.isDirectory()) return { stdin: 'ignore' }; // a shell would refuse the redirection
-      if (info.isFile() || info.isCharacterDevice()) return { inputFile: file };
+      if (!info || info.isDirectory()) return undefined; // a shell would refuse the redirection
+      if (info.isFile() || info.isCharacterDevice()) return file;
       // Never open a FIFO from Node: the open blocks a libuv thread until a writer comes,
       // and after a quick exit none does. The FIFO's content goes in as a file instead.
       const fifo = invocation.files.find((f) => f.type === 'fifo' && f.name === stdin.name);
-      if (!fifo || fifo.type !== 'fifo') return { stdin: 'ignore' };
-      return { inputFile: await this.stdinFile(fifo.content, scratch) };
+      if (!fifo || fifo.type !== 'fifo') return undefined;
+      return this.stdinFile(fifo.content, scratch);
     }
-    return { inputFile: await this.stdinFile(stdin.content, scratch) };
+    return this.stdinFile(stdin.content, scratch);
   }
 
   /** A file rather than a pipe: no EPIPE when the program does not read it all. */

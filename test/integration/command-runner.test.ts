@@ -59,6 +59,16 @@ describe('command runner', () => {
     expect(r.stdoutBytes).toBe(1000);
   }, 60_000);
 
+  it('gives stdin from a file the program deletes first (gzip f1.txt < f1.txt)', async () => {
+    const t = target(['sh', '-c', 'rm in.txt; wc -c']);
+    const files = [{ type: 'file' as const, name: 'in.txt', content: { kind: 'text' as const, seed: 5, size: 100 } }];
+    for (let i = 0; i < 5; i++) {
+      const r = await t.run(none([], { files, stdin: { from: 'file', name: 'in.txt' } }), signal());
+      expect(r.code).toBe(0);
+      expect(r.stdoutBytes).toBe(4); // "100\n"
+    }
+  });
+
   it('finds the program even when the input empties PATH', async () => {
     const t = target(['true']);
     t.mode = { kind: 'coverage', exclude: [] };
