@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import type { Invocation } from '../../src/command/invocation.js';
-import { mineGrammar, parseGrammarOverride, applyOverride, type Grammar } from '../../src/command/grammar/index.js';
+import { mineGrammar, parseGrammarOverride, applyOverride, isInformational, type Grammar } from '../../src/command/grammar/index.js';
 import { dataError, usageError } from '../../src/errors.js';
 import { shellWords } from '../../src/command/shell-words.js';
 import type { CommandStrategy } from '../../src/strategy.js';
@@ -120,6 +120,31 @@ function arbitraryFor(channel: Channel, v: CommandVocabulary): fc.Arbitrary<Invo
   }
 }
 
+/** At most this many sweep seeds: a deterministic stage, not a campaign of its own. */
+const MAX_SWEEP = 400;
+
+/**
+ * A deterministic stage, as AFL runs one before havoc: each documented example once more
+ * with each one-letter flag added (`tar -cf archive.tar foo bar -z`). The everyday uses
+ * plus one switch are where most of a program's paths are (compression through a child,
+ * verbose listings, keep/force modes), and random option draws find them only by luck.
+ */
+function exampleSweep(v: CommandVocabulary): Invocation[] {
+  const flags = v.grammar.options
+    .filter((o) => o.arg === 'none' && !isInformational(o))
+    .map((o) => o.names.find((n) => /^-[A-Za-z0-9]$/.test(n)))
+    .filter((n): n is string => n !== undefined);
+  const out: Invocation[] = [];
+  for (const words of (v.grammar.examples ?? []).slice(0, 4)) {
+    for (const flag of flags) {
+      if (words.includes(flag)) continue;
+      out.push(exampleInvocation([...words, flag]));
+      if (out.length >= MAX_SWEEP) return out;
+    }
+  }
+  return out;
+}
+
 /** What every run of a channel starts from before the arbitraries take over. */
 function seedsFor(channel: Channel, v: CommandVocabulary): Invocation[] {
   const text = { kind: 'text' as const, seed: 1, size: 1000 };
@@ -132,6 +157,7 @@ function seedsFor(channel: Channel, v: CommandVocabulary): Invocation[] {
         ...informational.map((n) => ({ args: [n], stdin: { from: 'null' as const }, env: {}, files: [] })),
         // the everyday uses the program documents, with files of the kinds their names suggest
         ...(v.grammar.examples ?? []).map((words) => exampleInvocation(words)),
+        ...exampleSweep(v),
       ];
     }
     case 'files':
