@@ -135,10 +135,17 @@ function exampleSweep(v: CommandVocabulary): Invocation[] {
     .map((o) => o.names.find((n) => /^-[A-Za-z0-9]$/.test(n)))
     .filter((n): n is string => n !== undefined);
   const out: Invocation[] = [];
-  for (const words of (v.grammar.examples ?? []).slice(0, 4)) {
+  // Without documented examples: each flag on a plain file, a compressed one and a cut one
+  // (after the pattern when the usage line asks for one first, as grep's does).
+  const lead = v.grammar.positionals.find((p) => !p.optional && p.kind !== 'file' && p.kind !== 'directory') ? ['a'] : [];
+  const bases = (v.grammar.examples ?? []).length > 0 ? (v.grammar.examples ?? []).slice(0, 4) : [[...lead, 'f1.txt'], [...lead, 'f1.gz'], [...lead, 'f2.gz']];
+  for (const words of bases) {
     for (const flag of flags) {
       if (words.includes(flag)) continue;
-      out.push(exampleInvocation([...words, flag]));
+      const inv = exampleInvocation([...words, flag]);
+      // f2.gz: the same archive cut short, for the error paths (gzip -d removes its partial output)
+      for (const f of inv.files) if (f.type === 'file' && f.name === 'f2.gz') f.content.truncate = 100;
+      out.push(inv);
       if (out.length >= MAX_SWEEP) return out;
     }
   }
