@@ -176,7 +176,9 @@ export function feedFifo(fifo: string, bytes: Buffer, signal: AbortSignal, scrat
     try {
       if (signal.aborted) return;
       // exec: the pid we kill is the process that blocks, not a shell above it
-      const child = spawn('/bin/sh', ['-c', 'exec cat < "$1" > "$2"', 'sh', source, fifo], { stdio: 'ignore' });
+      const child = spawn('/bin/sh', ['-c', 'exec cat < "$1" > "$2"', 'sh', source, fifo], { stdio: 'ignore', cwd: scratch });
+      // a failed spawn must end this feed, never the campaign (an unhandled 'error' would)
+      child.on('error', () => {});
       feed.pid = child.pid;
       await new Promise<void>((resolve, reject) => {
         const kill = (): void => {
