@@ -242,7 +242,11 @@ async function writersWaiting(feeds: { pid: number | undefined; done: Promise<vo
   const deadline = performance.now() + 500;
   for (const feed of feeds) {
     let finished = false;
-    void feed.done.finally(() => (finished = true));
+    // both outcomes: a rejected feed (its writer failed to start) must not go unhandled
+    const finish = () => {
+      finished = true;
+    };
+    feed.done.then(finish, finish);
     while (!finished && performance.now() < deadline) {
       if (feed.pid !== undefined) {
         const wchan = await readFile(`/proc/${feed.pid}/wchan`, 'utf8').catch(() => '');
