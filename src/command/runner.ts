@@ -85,6 +85,8 @@ export class CommandTarget implements CommandRunner {
 
     const feeding = new AbortController();
     const feeds = made.fifos.map((f) => feedFifo(f.path, f.bytes, feeding.signal, scratch));
+    // a writer that fails to start leaves its FIFO without data (the run may hang): never an unhandled rejection
+    for (const f of feeds) f.done.catch(() => {});
     // A writer not yet waiting in open() when the program reads the FIFO gives it an empty
     // read or the data, as the race goes: wait until every writer waits.
     await writersWaiting(feeds);
