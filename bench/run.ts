@@ -12,7 +12,8 @@
  * 3. `fuzz --max-execs N` with --jobs 1 and --jobs 2 (execs/s from summary.json,
  *    peak RSS of the seccomplete process), and `fuzz --until-stable`.
  * 4. Command mode: ms per run of `gzip -c` on a small file through the tool's command
- *    runner, without strace and under the filter (and a bare spawn, and full strace);
+ *    runner, without strace and under the filter (and a bare spawn, the runner without its
+ *    read-only mount namespace, and full strace);
  *    `fuzz --strategies args,files,stdin,env --max-execs N -- gzip` with --jobs 1 and 2.
  *
  * Progress goes to stderr; stdout gets the table, or with --json one JSON object.
@@ -261,12 +262,14 @@ async function measureCliRun(runDir: string, variant: CliVariant, seen: readonly
     for (let i = 0; i < runs; i++) await execa(CLI_PROGRAM[0] as string, CLI_INPUT.args, { cwd: dir, stdin: 'ignore', encoding: 'buffer' });
     return (performance.now() - t0) / runs;
   }
-  const target = new CommandTarget({ kind: 'command', command: CLI_PROGRAM, env: {}, sampleDirs: [] }, { runDir, slot: instanceSlot++, stracePath: STRACE, arch: 'x86_64' });
-  target.mode = variant === 'untraced' ? { kind: 'none' } : { kind: 'coverage', exclude: variant === 'full' ? [] : seen };
+  const target = new CommandTarget({ kind: 'command', command: CLI_PROGRAM, env: {}, sampleDirs: [], sandbox: variant !== 'unsandboxed' }, { runDir, slot: instanceSlot++, stracePath: STRACE, arch: 'x86_64' });
+  target.mode = variant === 'untraced' || variant === 'unsandboxed' ? { kind: 'none' } : { kind: 'coverage', exclude: variant === 'full' ? [] : seen };
   await target.run(CLI_INPUT, signal); // warm: content cache, page cache
   const t0 = performance.now();
   for (let i = 0; i < runs; i++) await target.run(CLI_INPUT, signal);
-  return (performance.now() - t0) / runs;
+  const ms = (performance.now() - t0) / runs;
+  target.close();
+  return ms;
 }
 
 // ---------------------------------------------------------------- main

@@ -124,11 +124,11 @@ export type RpsVariant = (typeof RPS_VARIANTS)[number];
 
 /**
  * One run of a command-line target (gzip -c on a 1000-byte text), as the command runner
- * does it: `bare` is a plain spawn of the program (no runner), `untraced` the runner
- * without strace, `filtered` under strace excluding what a short fuzz run saw (the steady
+ * does it: `bare` is a plain spawn of the program (no runner), `unsandboxed` the runner
+ * without strace and without its mount namespace, `untraced` the runner without strace, `filtered` under strace excluding what a short fuzz run saw (the steady
  * state), `full` under strace tracing everything (the first executions of a run).
  */
-export const CLI_VARIANTS = ['bare', 'untraced', 'filtered', 'full'] as const;
+export const CLI_VARIANTS = ['bare', 'unsandboxed', 'untraced', 'filtered', 'full'] as const;
 export type CliVariant = (typeof CLI_VARIANTS)[number];
 
 export interface BenchReport {
@@ -167,6 +167,8 @@ export interface BenchReport {
   cli_execs_per_sec_jobs2: number;
   /** ms per run under the tool's filter minus ms per run without strace (same runner, same input), median of per-round differences */
   cli_overhead_ms_per_exec: number;
+  /** ms per run in the read-only mount namespace (nsenter) minus ms per run without it, both untraced */
+  cli_sandbox_ms_per_exec: number;
   /** ms per run of gzip -c on a small file, by variant */
   cli_ms_per_exec: Record<CliVariant, number>;
   seen_syscalls: number;
@@ -233,6 +235,7 @@ export function buildReport(input: ReportInput): BenchReport {
     cli_execs_per_sec_jobs1: sig(m(s, 'cli_execs_per_sec_jobs1')),
     cli_execs_per_sec_jobs2: sig(m(s, 'cli_execs_per_sec_jobs2')),
     cli_overhead_ms_per_exec: sig(pairedDifference(s.cli_ms_filtered ?? [], s.cli_ms_untraced ?? [])),
+    cli_sandbox_ms_per_exec: sig(pairedDifference(s.cli_ms_untraced ?? [], s.cli_ms_unsandboxed ?? [])),
     cli_ms_per_exec: Object.fromEntries(CLI_VARIANTS.map((v) => [v, sig(m(s, `cli_ms_${v}`), 3)])) as Record<CliVariant, number>,
     seen_syscalls: input.seenSyscalls,
     seen_set_execs: input.seenSetExecs,
@@ -292,6 +295,7 @@ export function formatTable(report: BenchReport): string {
     `filter + thread probe      untraced/filtered  ${fmt(report.filtered_thread_probe_overhead_ratio)}x  (rseq, set_robust_list kept traced)`,
     `--jobs 2 speed-up          jobs2/jobs1        ${fmt(report.jobs2_speedup_ratio)}x`,
     `command mode overhead      filtered-untraced  ${fmt(report.cli_overhead_ms_per_exec)} ms per run`,
+    `command sandbox            untraced-unsandboxed  ${fmt(report.cli_sandbox_ms_per_exec)} ms per run`,
     `CPU per request vs untraced: ${Object.entries(report.cpu_overhead_ratio)
       .map(([v, r]) => `${v.replaceAll('_', ' ')} ${fmt(r)}x`)
       .join(', ')}`,

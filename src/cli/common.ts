@@ -22,6 +22,8 @@ export interface TargetCliOptions {
   seeds: string[];
   signals?: string;
   grammar?: string;
+  /** false with --no-sandbox */
+  sandbox: boolean;
   json?: boolean;
   quiet?: boolean;
 }
@@ -42,6 +44,7 @@ export function addTargetOptions(cmd: Command): Command {
     )
     .option('--seeds <dir>', 'more seed inputs: raw HTTP requests for http; for commands, invocation*.json files, *.args files (one argument list per line), and any other file as sample content (repeatable)', collect, [])
     .option('--grammar <file>', "commands: a JSON file that adds to or overrides the argument grammar mined from the program's --help and man page")
+    .option('--no-sandbox', 'commands: run on the real file system instead of a mount namespace where only the run\'s own directory is writable (fuzzed arguments can then delete or overwrite any file you can write)')
     .option('--signals <list>', 'signals the signals strategy may send, comma-separated (default: all of HUP,USR1,USR2,WINCH,TERM,QUIT,INT,CHLD and worker kills; a list without KILL also drops the worker kills)')
     .option('--settle <duration>', 'an execution ends when the target made no traced syscall for this long and all its threads sleep', '10ms')
     .option('--exec-timeout <duration>', 'a delivery that takes longer is recorded as a hang', '5s')
@@ -76,8 +79,9 @@ export function targetSpecFrom(command: string[], o: TargetCliOptions, kind: Tar
   assertCommandExists(command[0] as string);
   if (kind === 'command') {
     if (o.template.length > 0 || o.ready !== undefined || o.port !== 'auto') throw usageError('--port, --ready and --template are for servers; a command runs once per input');
-    return { kind: 'command', command, env: envFrom(o), sampleDirs: [...o.seeds.map((d) => path.resolve(d)), SAMPLE_DIR] };
+    return { kind: 'command', command, env: envFrom(o), sampleDirs: [...o.seeds.map((d) => path.resolve(d)), SAMPLE_DIR], sandbox: o.sandbox !== false };
   }
+  if (o.sandbox === false) throw usageError('--no-sandbox is for commands; a server runs as started, on the real file system');
   return serverSpecFrom(command, o);
 }
 
@@ -121,7 +125,7 @@ export async function strategiesFrom(
   const options: Parameters<typeof createStrategies>[1] = { seedDirs: o.seeds.map((d) => path.resolve(d)), knowledge };
   if (o.signals) options.signals = o.signals.split(',').map((s) => s.trim()).filter(Boolean);
   if (target.kind === 'command') {
-    options.command = { program: target.command[0] as string, fixedArgs: target.command.slice(1), sampleDirs: target.sampleDirs };
+    options.command = { program: target.command[0] as string, fixedArgs: target.command.slice(1), sampleDirs: target.sampleDirs, sandbox: target.sandbox };
     if (o.grammar) options.command.grammarFile = path.resolve(o.grammar);
   } else if (o.grammar) throw usageError('--grammar is for commands (--strategies args,...)');
   return { strategies: await createStrategies(strategyNames(o), options), knowledge };

@@ -10,7 +10,9 @@ import { straceArgs, type TraceMode } from '../trace/strace.js';
 import { assertCommandExists } from '../target/command.js';
 import type { CommandTargetSpec } from '../target/spec.js';
 import type { CommandRunner, Content, Invocation, ProcessResult } from './invocation.js';
+import { signalGroup, trackGroup } from '../util/process-groups.js';
 import { clearDir, contentBytes, digestDir, feedFifo, materialize } from './materialize.js';
+import { FsSandbox } from './sandbox.js';
 
 export interface CommandTargetOptions {
   /** a directory private to this run; each job makes its directories below it */
@@ -45,6 +47,7 @@ export class CommandTarget implements CommandRunner {
   private readonly programPath: string;
   private readonly stracePath: string;
   private groupId: number | undefined;
+  private sandbox: FsSandbox | undefined;
 
   constructor(
     readonly spec: CommandTargetSpec,
@@ -79,9 +82,12 @@ export class CommandTarget implements CommandRunner {
     const argv = [program, ...this.spec.command.slice(1), ...invocation.args];
     const traceFile = path.join(this.base, 'trace');
     const traced = this.mode.kind !== 'none';
-    const [file, args] = traced
+    const [traceOrProgram, args] = traced
       ? [this.stracePath, [...straceArgs(this.mode as Exclude<TraceMode, { kind: 'none' }>, traceFile, this.options.arch), '--', ...argv]]
       : [argv[0] as string, argv.slice(1)];
+    const sandbox = this.spec.sandbox ? await this.openSandbox() : undefined;
+    // the sandbox's nsenter is found through our PATH, not the run's
+    const spawned = sandbox ? sandbox.wrap(traceOrProgram, args, cwd) : { file: traceOrProgram, args };
 
     const feeding = new AbortController();
     const feeds = made.fifos.map((f) => feedFifo(f.path, f.bytes, feeding.signal, scratch));
@@ -99,7 +105,7 @@ export class CommandTarget implements CommandRunner {
     let stderrHead = Buffer.alloc(0);
     let timedOut = false;
     // detached: a process group of its own, so that a timeout ends exactly what it started
-    const child = execa(file, args, {
+    const child = execa(spawned.file, spawned.args, {
       cwd,
       env: this.environment(invocation, tmp),
       extendEnv: false,
@@ -114,6 +120,7 @@ export class CommandTarget implements CommandRunner {
       encoding: 'buffer',
     });
     this.groupId = child.pid;
+    trackGroup(child.pid);
     child.stdout?.on('data', (d: Buffer) => {
       stdout.update(d);
       stdoutBytes += d.length;
@@ -163,12 +170,21 @@ export class CommandTarget implements CommandRunner {
 
   /** Ends the run in progress, if any (Ctrl-C, a timeout). */
   killGroup(): void {
-    if (this.groupId === undefined) return;
-    try {
-      process.kill(-this.groupId, 'SIGKILL');
-    } catch {
-      // already gone
-    }
+    signalGroup(this.groupId);
+  }
+
+  /** Ends the run in progress and the job's sandbox (the next run makes a new one). */
+  close(): void {
+    this.killGroup();
+    this.sandbox?.close();
+    this.sandbox = undefined;
+  }
+
+  private async openSandbox(): Promise<FsSandbox> {
+    if (this.sandbox?.alive) return this.sandbox;
+    this.sandbox?.close();
+    this.sandbox = await FsSandbox.open([this.base]);
+    return this.sandbox;
   }
 
   private environment(invocation: Invocation, tmp: string): Record<string, string> {

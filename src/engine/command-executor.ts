@@ -87,7 +87,7 @@ export class CommandExecutor implements JobExecutor {
   }
 
   async kill(): Promise<void> {
-    this.target.killGroup();
+    this.target.close();
   }
 
   outputTail(): string {

@@ -13,6 +13,7 @@ import { sleep } from '../util/duration.js';
 import { canConnect, freePort, holdPort } from './ports.js';
 import { childPids, isTreeAsleep, processState } from './process-tree.js';
 import { renderPlaceholders, type ServerTargetSpec } from './spec.js';
+import { signalGroup, trackGroup } from '../util/process-groups.js';
 
 export interface InstanceOptions {
   /** a directory private to this run; each instance makes its workdirs below it */
@@ -132,6 +133,7 @@ export class TargetInstance {
     });
     this.child = child;
     this.groupId = child.pid;
+    trackGroup(child.pid);
     child.stdout?.on('data', (d: Buffer) => this.output(String(d)));
     child.stderr?.on('data', (d: Buffer) => this.output(String(d)));
     this.exited = child.then((result) => {
@@ -184,12 +186,7 @@ export class TargetInstance {
   }
 
   private signalGroup(signal: NodeJS.Signals): void {
-    if (this.groupId === undefined) return;
-    try {
-      process.kill(-this.groupId, signal);
-    } catch {
-      // the group is empty
-    }
+    signalGroup(this.groupId, signal);
   }
 
   /** True once no event arrived for `settleMs` and every thread of the target sleeps. */

@@ -39,6 +39,8 @@ export interface CommandTargetSpec {
   env: Record<string, string>;
   /** where `sample` file contents are looked up (corpus/files and --seeds directories) */
   sampleDirs: string[];
+  /** runs in a mount namespace where only the job's own directories are writable (see FsSandbox) */
+  sandbox: boolean;
 }
 
 /**

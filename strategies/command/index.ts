@@ -28,11 +28,13 @@ export interface CommandOptions {
   sampleDirs: string[];
   /** `--grammar FILE` */
   grammarFile?: string;
+  /** mine the grammar with the program in a read-only mount namespace (as its runs are) */
+  sandbox?: boolean;
 }
 
 /** The grammar mined from the program (--help, -h, man), with the user's override applied. */
 export async function commandVocabulary(o: CommandOptions, seedDirs: readonly string[]): Promise<CommandVocabulary> {
-  let grammar: Grammar = await mineGrammar(o.program);
+  let grammar: Grammar = await mineGrammar(o.program, { sandbox: o.sandbox ?? false });
   if (o.grammarFile) {
     let text: string;
     try {

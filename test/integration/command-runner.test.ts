@@ -13,7 +13,7 @@ afterAll(() => rmSync(runDir, { recursive: true, force: true }));
 
 let slot = 0;
 function target(command: string[], env: Record<string, string> = {}) {
-  return new CommandTarget({ kind: 'command', command, env, sampleDirs: [join(ROOT, 'corpus', 'files')] }, { runDir, slot: slot++, stracePath: 'strace', arch: 'x86_64' });
+  return new CommandTarget({ kind: 'command', command, env, sampleDirs: [join(ROOT, 'corpus', 'files')], sandbox: true }, { runDir, slot: slot++, stracePath: 'strace', arch: 'x86_64' });
 }
 const none = (args: string[], extra: Partial<Invocation> = {}): Invocation => ({ args, stdin: { from: 'null' }, env: {}, files: [], ...extra });
 const signal = () => new AbortController().signal;

@@ -100,6 +100,7 @@ describe('usage errors exit 2 before anything runs', () => {
     // commander's own errors use the same one-line form
     { name: '--max-execs that is not a number', args: ['--max-execs', 'abc'], message: /--max-execs expects a whole number/ },
     { name: 'an unknown option', args: ['--max-execs', '10', '--bogus'], message: /unknown option '--bogus'/ },
+    { name: '--no-sandbox for a server', args: ['--max-execs', '10', '--no-sandbox'], message: /--no-sandbox is for commands/ },
   ];
   for (const c of cases) {
     it(c.name, async () => {
@@ -286,6 +287,17 @@ describe('command targets: bad input', () => {
     const run = await runCli(['fuzz', '--strategies', 'args', '--seeds', join(d, 'seeds'), '--max-execs', '5', '--out', join(d, 'out'), '--', 'gzip']);
     expect(run.exitCode).toBe(5);
     expectErrorLine(run.stderr, /seed file .*invocation-1\.json: args\[0\] is not a string/);
+  });
+
+  it('exits 4 when mount namespaces are forbidden, pointing at --no-sandbox', async () => {
+    const d = dir();
+    const run = await runCli(['fuzz', '--strategies', 'args', '--max-execs', '5', '--out', join(d, 'out'), '--', 'gzip'], {
+      // unshare() answered EPERM for the CLI and everything it starts, as in a container without CAP_SYS_ADMIN
+      wrapper: ['strace', '-f', '-qq', '-o', '/dev/null', '-e', 'inject=unshare:error=EPERM'],
+    });
+    expect(run.exitCode).toBe(4);
+    expectErrorLine(run.stderr, /cannot isolate command runs in a read-only mount namespace: unshare: .*Operation not permitted/);
+    expect(run.stderr).toMatch(/\nseccomplete: hint: .*--no-sandbox/);
   });
 
   it('runs a short command campaign and leaves no process of its group behind', async () => {

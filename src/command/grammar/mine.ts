@@ -8,6 +8,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
+import { FsSandbox } from '../sandbox.js';
+import { signalGroup, trackGroup } from '../../util/process-groups.js';
 import { extractExamples } from './examples.js';
 import { parseHelpText, parseManText, type HelpParse } from './parse-help.js';
 import type { Grammar, OptionSpec } from './types.js';
@@ -17,6 +19,8 @@ export interface MineOptions {
   timeoutMs?: number;
   /** base environment (default process.env); LC_ALL=C and MANWIDTH=120 are forced */
   env?: NodeJS.ProcessEnv;
+  /** run the program (and man) where only their scratch directory is writable (see FsSandbox) */
+  sandbox?: boolean;
 }
 
 const MAX_OUTPUT = 4 * 1024 * 1024;
@@ -45,16 +49,21 @@ export async function mineGrammar(program: string, opts: MineOptions = {}): Prom
   // a relative path names a file in our cwd, not in the scratch directory the program runs in
   const exe = program.includes('/') ? path.resolve(program) : program;
 
-  let dir: string | undefined;
+  const dir = await mkdtemp(path.join(tmpdir(), 'seccomplete-grammar-'));
+  // not inside the try: a sandbox that cannot be made is the user's problem to hear about
+  const sandbox = opts.sandbox ? await FsSandbox.open([dir]).catch(async (err) => {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }) : undefined;
   try {
-    dir = await mkdtemp(path.join(tmpdir(), 'seccomplete-grammar-'));
     const cwd = dir;
     const run = async (file: string, args: string[]): Promise<{ stdout: string; stderr: string; exitCode: number | undefined }> => {
       let timer: NodeJS.Timeout | undefined;
       try {
         // Its own process group, killed whole at the deadline: a child left holding stdout
         // (a shell script's `sleep`) would otherwise keep us waiting for end-of-file.
-        const sub = execa(file, args, {
+        const spawned = sandbox ? sandbox.wrap(file, args, cwd) : { file, args };
+        const sub = execa(spawned.file, spawned.args, {
           reject: false,
           detached: true,
           stdin: 'ignore',
@@ -65,8 +74,10 @@ export async function mineGrammar(program: string, opts: MineOptions = {}): Prom
           stripFinalNewline: false,
           windowsHide: true,
         });
-        timer = setTimeout(() => killGroup(sub.pid), timeout);
+        trackGroup(sub.pid);
+        timer = setTimeout(() => signalGroup(sub.pid), timeout);
         const r = await sub;
+        signalGroup(sub.pid); // and whatever it left behind
         return { stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), exitCode: r.exitCode };
       } catch {
         return { stdout: '', stderr: '', exitCode: undefined };
@@ -105,23 +116,12 @@ export async function mineGrammar(program: string, opts: MineOptions = {}): Prom
   } catch {
     // mining is best effort: an empty grammar is a valid answer
   } finally {
-    if (dir) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    sandbox?.close();
+    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
   }
   return grammar;
 }
 
-function killGroup(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-}
 
 /** The page is about this program: its NAME section (or its first lines) mention the basename. */
 function describes(page: string, base: string): boolean {
