@@ -6,6 +6,8 @@ import type { Rng } from './util/rng.js';
 export interface Endpoint {
   host: string;
   port: number;
+  /** https: spoken over TLS (any certificate accepted), HTTP/2 when the server picks it through ALPN */
+  tls?: boolean;
 }
 
 /** A syscall failure injected by the tracer (strace -e inject=SYSCALL:error=ERRNO:when=N). */
@@ -54,6 +56,11 @@ export interface TargetHandle {
 export interface DeliveryContext {
   /** the instance's primary endpoint (its {port}) */
   endpoint: Endpoint;
+  /**
+   * Every endpoint of the instance, in the order of --endpoint (plain HTTP on {port} when
+   * none was given): an input names the one it talks to by its index.
+   */
+  endpoints: readonly Endpoint[];
   /** the live target, for signals, files and restarts */
   target: TargetHandle;
   /** give up on a delivery after this long; the executor treats it as a hang */

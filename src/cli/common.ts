@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import path from 'node:path';
 import { usageError } from '../errors.js';
 import { assertCommandExists } from '../target/command.js';
-import { parseReadyOption, parseTemplateOption, type ServerTargetSpec, type TargetSpec } from '../target/spec.js';
+import { parseEndpointOption, parseReadyOption, parseTemplateOption, portsNeeded, usesPortPlaceholder, type ServerTargetSpec, type TargetSpec } from '../target/spec.js';
 import { parseDuration } from '../util/duration.js';
 import { checkStrace } from '../trace/strace.js';
 import { createStrategies, mutableKnowledge, SAMPLE_DIR, STRATEGY_NAMES, targetKindOfStrategies } from '../../strategies/index.js';
@@ -14,6 +14,7 @@ export interface TargetCliOptions {
   ready?: string;
   readyTimeout: string;
   template: string[];
+  endpoint: string[];
   env: string[];
   strace: string;
   settle: string;
@@ -36,6 +37,7 @@ export function addTargetOptions(cmd: Command): Command {
     .option('--ready <how>', "when the target is ready: 'port' (default with {port}), a /regex/ on its output, or a delay like 2s")
     .option('--ready-timeout <duration>', 'give up when the target is not ready after this long', '30s')
     .option('--template <src=dest>', 'render SRC (a file, or every file below a directory) with {port}, {workdir} and {generation} into DEST inside each instance\'s workdir (repeatable)', collect, [])
+    .option('--endpoint <url>', 'servers: where the http strategy sends, e.g. http://127.0.0.1:{port} or https://127.0.0.1:{port2} (TLS, any certificate, HTTP/2 when offered); repeatable (default: http on {port})', collect, [])
     .option('--env <key=value>', 'extra environment variable for the target (repeatable)', collect, [])
     .option(
       '--strategies <list>',
@@ -78,7 +80,9 @@ export function targetSpecFrom(command: string[], o: TargetCliOptions, kind: Tar
   if (command.length === 0) throw usageError('no target command given', "put it after '--', e.g. seccomplete fuzz -- node server.js --port {port}");
   assertCommandExists(command[0] as string);
   if (kind === 'command') {
-    if (o.template.length > 0 || o.ready !== undefined || o.port !== 'auto') throw usageError('--port, --ready and --template are for servers; a command runs once per input');
+    if (o.template.length > 0 || o.ready !== undefined || o.port !== 'auto' || o.endpoint.length > 0) {
+      throw usageError('--port, --ready, --template and --endpoint are for servers; a command runs once per input');
+    }
     return { kind: 'command', command, env: envFrom(o), sampleDirs: [...o.seeds.map((d) => path.resolve(d)), SAMPLE_DIR], sandbox: o.sandbox !== false };
   }
   if (o.sandbox === false) throw usageError('--no-sandbox is for commands; a server runs as started, on the real file system');
@@ -104,7 +108,9 @@ function serverSpecFrom(command: string[], o: TargetCliOptions): ServerTargetSpe
     port = n;
   }
   const env = envFrom(o);
-  const usesPort = command.some((a) => a.includes('{port}')) || o.template.length > 0 || port !== 'auto';
+  const endpoints = o.endpoint.map(parseEndpointOption);
+  portsNeeded(command); // a typo such as {port100} is a usage error now, not a failed start later
+  const usesPort = usesPortPlaceholder(command) || o.template.length > 0 || port !== 'auto';
   return {
     kind: 'server',
     command,
@@ -113,6 +119,7 @@ function serverSpecFrom(command: string[], o: TargetCliOptions): ServerTargetSpe
     readyTimeoutMs: durationOption('--ready-timeout', o.readyTimeout),
     templates: o.template.map(parseTemplateOption).map((t) => ({ ...t, source: path.resolve(t.source) })),
     env,
+    endpoints,
   };
 }
 

@@ -35,8 +35,9 @@ Examples:
   $ seccomplete fuzz --until-stable 2m --json --out out/ -- ./my-server --listen 127.0.0.1:{port}
   $ seccomplete fuzz --strategies args,files,stdin,env --until-stable --jobs 2 --out out/gzip -- gzip
 
-Placeholders in the command and in --template files:
-  {port}     a free port private to each instance (--port auto)
+Placeholders in the command, in --template files and in --endpoint URLs:
+  {port}     a free port private to each instance (--port auto); also {port1}
+  {port2}…   more free ports of the same instance (an HTTPS listener, an upstream)
   {workdir}  a fresh, writable directory private to each instance and epoch
 
 Outputs in --out: profile.json (Docker/Podman seccomp profile; more with --format),

@@ -149,6 +149,9 @@ export class Executor implements JobExecutor {
         get endpoint() {
           return instance.endpoint; // a restart moves the target to a new port
         },
+        get endpoints() {
+          return instance.endpoints;
+        },
         target: handle,
         timeoutMs: this.options.execTimeoutMs,
         signal: abort.signal,

@@ -12,7 +12,7 @@ import { straceArgs, type TraceMode } from '../trace/strace.js';
 import { sleep } from '../util/duration.js';
 import { canConnect, freePort, holdPort } from './ports.js';
 import { childPids, isTreeAsleep, processState } from './process-tree.js';
-import { renderPlaceholders, type ServerTargetSpec } from './spec.js';
+import { portsNeeded, renderPlaceholders, type Placeholders, type ServerTargetSpec } from './spec.js';
 import { signalGroup, trackGroup } from '../util/process-groups.js';
 
 export interface InstanceOptions {
@@ -52,6 +52,8 @@ export class TargetInstance {
   /** how often the templates were rendered again in this epoch ({generation}) */
   generation = 0;
   port = 0;
+  /** ports[0] is {port}; {port2}, {port3}… follow */
+  ports: number[] = [];
   workdir = '';
   /** lines the parser could not read (should stay 0) */
   unparsedLines = 0;
@@ -75,6 +77,16 @@ export class TargetInstance {
     return { host: '127.0.0.1', port: this.port };
   }
 
+  /** The --endpoint URLs with this epoch's ports; plain HTTP on {port} when none was given. */
+  get endpoints(): Endpoint[] {
+    if (this.spec.endpoints.length === 0) return [this.endpoint];
+    return this.spec.endpoints.map((e) => ({ host: e.host, port: Number(renderPlaceholders(e.port, this.placeholders())), tls: e.tls }));
+  }
+
+  private placeholders(): Placeholders {
+    return { ports: this.ports, workdir: this.workdir, generation: this.generation };
+  }
+
   get alive(): boolean {
     return this.state === 'ready' || this.state === 'starting';
   }
@@ -91,15 +103,18 @@ export class TargetInstance {
     this.sawReadyLine = false;
     this.tail = [];
     this.parser = new StraceParser();
-    this.port = this.spec.port === 'auto' ? await freePort() : this.spec.port;
+    const templates = await this.readTemplates();
+    const texts = [...this.spec.command, ...this.spec.endpoints.map((e) => e.port), ...templates.map((t) => t.text)];
+    this.ports = await allocatePorts(this.spec.port, portsNeeded(texts));
+    this.port = this.ports[0] as number;
     await mkdir(this.options.runDir, { recursive: true });
     this.workdir = await mkdtemp(path.join(this.options.runDir, `job${this.options.slot}-epoch${this.epoch}-`));
     this.generation = 0;
-    await this.renderTemplates();
+    await this.renderTemplates(templates);
     // Someone else holds the port while the target starts: its bind fails and it must retry.
     const portHeld = options.holdPortMs ? (await holdPort(this.port, options.holdPortMs)).released : Promise.resolve();
 
-    const argv = this.spec.command.map((a) => renderPlaceholders(a, { port: this.port, workdir: this.workdir }));
+    const argv = this.spec.command.map((a) => renderPlaceholders(a, this.placeholders()));
     let file: string;
     let args: string[];
     let markExited: () => void = () => {};
@@ -257,21 +272,25 @@ export class TargetInstance {
     return this.generation;
   }
 
-  /** Renders every --template; a directory template renders each file below it. */
-  private async renderTemplates(): Promise<void> {
+  /** Every --template file (a directory template: each file below it), read now. */
+  private async readTemplates(): Promise<{ destination: string; text: string }[]> {
+    const out: { destination: string; text: string }[] = [];
     for (const t of this.spec.templates) {
-      let files: { source: string; destination: string }[];
       try {
-        files = await templateFiles(t.source, t.destination);
+        for (const file of await templateFiles(t.source, t.destination)) out.push({ destination: file.destination, text: await readFile(file.source, 'utf8') });
       } catch (err) {
         throw targetError(`cannot read template '${t.source}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       }
-      for (const file of files) {
-        const text = await readFile(file.source, 'utf8');
-        const dest = path.join(this.workdir, file.destination);
-        await mkdir(path.dirname(dest), { recursive: true });
-        await writeFile(dest, renderPlaceholders(text, { port: this.port, workdir: this.workdir, generation: this.generation }));
-      }
+    }
+    return out;
+  }
+
+  /** Renders the templates into the workdir (again before a reload: {generation} changed, the files may have too). */
+  private async renderTemplates(templates?: { destination: string; text: string }[]): Promise<void> {
+    for (const file of templates ?? (await this.readTemplates())) {
+      const dest = path.join(this.workdir, file.destination);
+      await mkdir(path.dirname(dest), { recursive: true });
+      await writeFile(dest, renderPlaceholders(file.text, this.placeholders()));
     }
   }
 
@@ -368,6 +387,16 @@ export class TargetInstance {
 }
 
 /** The files a template stands for: itself, or every file below a directory (sorted). */
+/** {port} fixed or free, and every further port free and distinct from the others. */
+async function allocatePorts(first: ServerTargetSpec['port'], count: number): Promise<number[]> {
+  const ports = [first === 'auto' ? await freePort() : first];
+  while (ports.length < count) {
+    const port = await freePort();
+    if (!ports.includes(port)) ports.push(port);
+  }
+  return ports;
+}
+
 async function templateFiles(source: string, destination: string): Promise<{ source: string; destination: string }[]> {
   const info = await stat(source);
   if (!info.isDirectory()) return [{ source, destination }];

@@ -28,6 +28,16 @@ export interface ServerTargetSpec {
   templates: TemplateSpec[];
   /** extra environment for the target */
   env: Record<string, string>;
+  /** `--endpoint` URLs, in order; empty: plain HTTP on {port} */
+  endpoints: EndpointSpec[];
+}
+
+/** `--endpoint https://127.0.0.1:{port2}`: where the HTTP strategy may talk to an instance. */
+export interface EndpointSpec {
+  tls: boolean;
+  host: string;
+  /** a port placeholder (`{port2}`) or a fixed port number, as written */
+  port: string;
 }
 
 /** A program run once per input, each time in a fresh working directory. */
@@ -47,21 +57,62 @@ export interface CommandTargetSpec {
  * Per-instance values substituted for `{port}`, `{workdir}` and, in --template files,
  * `{generation}`: 0 at start, one more each time a lifecycle input re-renders the
  * templates before a reload, so that the reloaded configuration really differs.
+ * `{port1}` is `{port}`; `{port2}`, `{port3}`… are further ports of the same instance.
  */
 export interface Placeholders {
-  port: number;
+  /** the instance's ports: ports[0] is {port} and {port1} */
+  ports: readonly number[];
   workdir: string;
   generation?: number;
 }
 
-const PLACEHOLDER = /\{(port|workdir|generation)\}/g;
+const PLACEHOLDER = /\{(port\d*|workdir|generation)\}/g;
+const PORT_PLACEHOLDER = /\{port(\d*)\}/g;
+/** more ports than any real server listens on: a typo ({port100}) is caught, not obeyed */
+export const MAX_PORTS = 16;
 
 export function renderPlaceholders(text: string, values: Placeholders): string {
-  return text.replace(PLACEHOLDER, (_, name: 'port' | 'workdir' | 'generation') => String(values[name] ?? 0));
+  return text.replace(PLACEHOLDER, (whole, name: string) => {
+    if (name === 'workdir') return values.workdir;
+    if (name === 'generation') return String(values.generation ?? 0);
+    const port = values.ports[portIndex(name)];
+    return port === undefined ? whole : String(port);
+  });
 }
 
-export function usesPlaceholder(spec: ServerTargetSpec, name: 'port' | 'workdir'): boolean {
-  return spec.command.some((arg) => arg.includes(`{${name}}`));
+/** `port` and `port1` are index 0, `port2` index 1… */
+function portIndex(name: string): number {
+  const n = name.slice('port'.length);
+  return n === '' ? 0 : Number(n) - 1;
+}
+
+/** How many distinct ports the texts name ({port} alone: 1; none at all: 1, the primary). */
+export function portsNeeded(texts: readonly string[]): number {
+  let most = 1;
+  for (const text of texts) {
+    for (const m of text.matchAll(PORT_PLACEHOLDER)) {
+      const n = m[1] === '' ? 1 : Number(m[1]);
+      if (!Number.isInteger(n) || n < 1 || n > MAX_PORTS) throw usageError(`{port${m[1]}}: port placeholders go from {port1} to {port${MAX_PORTS}}`);
+      most = Math.max(most, n);
+    }
+  }
+  return most;
+}
+
+export function usesPortPlaceholder(texts: readonly string[]): boolean {
+  return texts.some((t) => /\{port\d*\}/.test(t));
+}
+
+/** `--endpoint http://127.0.0.1:{port}`, `--endpoint https://localhost:{port2}`. */
+export function parseEndpointOption(text: string): EndpointSpec {
+  const m = /^(https?):\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\{port\d*\}|\d{1,5})\/?$/.exec(text);
+  if (!m) {
+    throw usageError(`--endpoint expects http://HOST:PORT or https://HOST:PORT; got '${text}'`, 'e.g. --endpoint http://127.0.0.1:{port} --endpoint https://127.0.0.1:{port2}');
+  }
+  const port = m[3] as string;
+  if (!port.startsWith('{') && (Number(port) < 1 || Number(port) > 65535)) throw usageError(`--endpoint ${text}: port ${port} is out of range`);
+  portsNeeded([port]);
+  return { tls: m[1] === 'https', host: (m[2] as string).replace(/^\[|\]$/g, ''), port };
 }
 
 /** `--template SRC=DEST`: DEST must stay inside the workdir. */

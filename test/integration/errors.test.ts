@@ -100,6 +100,8 @@ describe('usage errors exit 2 before anything runs', () => {
     // commander's own errors use the same one-line form
     { name: '--max-execs that is not a number', args: ['--max-execs', 'abc'], message: /--max-execs expects a whole number/ },
     { name: 'an unknown option', args: ['--max-execs', '10', '--bogus'], message: /unknown option '--bogus'/ },
+    { name: '--endpoint that is not a URL', args: ['--max-execs', '10', '--endpoint', '127.0.0.1:{port}'], message: /--endpoint expects http:\/\/HOST:PORT or https:\/\/HOST:PORT; got '127\.0\.0\.1:\{port\}'/ },
+    { name: 'a port placeholder beyond {port16}', args: ['--max-execs', '10', '--endpoint', 'https://127.0.0.1:{port20}'], message: /port placeholders go from \{port1\} to \{port16\}/ },
     { name: '--no-sandbox for a server', args: ['--max-execs', '10', '--no-sandbox'], message: /--no-sandbox is for commands/ },
   ];
   for (const c of cases) {
@@ -268,7 +270,7 @@ describe('command targets: bad input', () => {
   it('exits 2 when server options are given to a command', async () => {
     const run = await runCli(['fuzz', '--strategies', 'args', '--port', '8080', '--max-execs', '5', '--out', join(dir(), 'out'), '--', 'gzip']);
     expect(run.exitCode).toBe(2);
-    expectErrorLine(run.stderr, /--port, --ready and --template are for servers/);
+    expectErrorLine(run.stderr, /--port, --ready, --template and --endpoint are for servers/);
   });
 
   it('exits 5 naming the place of the problem in a malformed --grammar file', async () => {

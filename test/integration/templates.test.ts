@@ -22,6 +22,7 @@ describe('--template', () => {
           { source: path.join(src, 'www'), destination: 'www' },
         ],
         env: {},
+        endpoints: [],
       },
       { runDir: await mkdtemp(path.join(os.tmpdir(), 'sc-tpl-run-')), slot: 0, stracePath: 'strace', arch: 'x86_64' },
     );
@@ -35,6 +36,45 @@ describe('--template', () => {
       expect(await readFile(path.join(wd, 'app.conf'), 'utf8')).toMatch(/# gen 1\n$/);
     } finally {
       await instance.stop(0);
+    }
+  });
+
+  it('gives each instance distinct ports for {port2}, {port3}… in the command, the templates and the --endpoint URLs', async () => {
+    const src = await mkdtemp(path.join(os.tmpdir(), 'sc-tpl-'));
+    await writeFile(path.join(src, 'app.conf'), 'plain {port1}; tls {port2}; upstream {port3};\n');
+    // the server listens on every port the config names: --ready port waits for {port} only
+    const script = `const net = require('net'); for (const p of process.argv.slice(1)) net.createServer((s) => s.end('hi')).listen(Number(p), '127.0.0.1');`;
+    const spec = {
+      kind: 'server' as const,
+      command: ['node', '-e', script, '{port}', '{port2}', '{port3}'],
+      port: 'auto' as const,
+      ready: { kind: 'port' as const },
+      readyTimeoutMs: 10_000,
+      templates: [{ source: path.join(src, 'app.conf'), destination: 'app.conf' }],
+      env: {},
+      endpoints: [
+        { tls: false, host: '127.0.0.1', port: '{port}' },
+        { tls: true, host: '127.0.0.1', port: '{port2}' },
+      ],
+    };
+    const runDir = await mkdtemp(path.join(os.tmpdir(), 'sc-tpl-run-'));
+    const a = new TargetInstance(spec, { runDir, slot: 0, stracePath: 'strace', arch: 'x86_64' });
+    const b = new TargetInstance(spec, { runDir, slot: 1, stracePath: 'strace', arch: 'x86_64' });
+    await Promise.all([a.start({ kind: 'none' }), b.start({ kind: 'none' })]);
+    try {
+      for (const instance of [a, b]) {
+        expect(instance.ports).toHaveLength(3);
+        const [p1, p2, p3] = instance.ports;
+        expect(await readFile(path.join(instance.workdir, 'app.conf'), 'utf8')).toBe(`plain ${p1}; tls ${p2}; upstream ${p3};\n`);
+        expect(instance.endpoints).toEqual([
+          { host: '127.0.0.1', port: p1, tls: false },
+          { host: '127.0.0.1', port: p2, tls: true },
+        ]);
+      }
+      const all = [...a.ports, ...b.ports];
+      expect(new Set(all).size).toBe(6);
+    } finally {
+      await Promise.all([a.stop(0), b.stop(0)]);
     }
   });
 });

@@ -1,20 +1,49 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { parseReadyOption, parseTemplateOption, renderPlaceholders } from '../../src/target/spec.js';
+import { parseEndpointOption, parseReadyOption, parseTemplateOption, portsNeeded, renderPlaceholders } from '../../src/target/spec.js';
 import { parseDuration } from '../../src/util/duration.js';
 import { straceArgs } from '../../src/trace/strace.js';
 import { UserError } from '../../src/errors.js';
 
 describe('placeholders', () => {
   it('replaces every {port} and {workdir} and nothing else', () => {
-    expect(renderPlaceholders('listen {port}; root {workdir}/www; {port}{other}', { port: 8080, workdir: '/w' })).toBe(
+    expect(renderPlaceholders('listen {port}; root {workdir}/www; {port}{other}', { ports: [8080], workdir: '/w' })).toBe(
       'listen 8080; root /w/www; 8080{other}',
     );
     fc.assert(
       fc.property(fc.string().filter((s) => !s.includes('{')), (s) => {
-        expect(renderPlaceholders(s, { port: 1, workdir: '/x' })).toBe(s);
+        expect(renderPlaceholders(s, { ports: [1], workdir: '/x' })).toBe(s);
       }),
     );
+  });
+
+  it('gives {port1} = {port}, {port2}, {port3}… the further ports, {generation} its number', () => {
+    const values = { ports: [8080, 8443, 9000], workdir: '/w', generation: 2 };
+    expect(renderPlaceholders('{port} {port1} {port2} {port3} g{generation}', values)).toBe('8080 8080 8443 9000 g2');
+    // a port the instance does not have stays as written (portsNeeded made sure it has them all)
+    expect(renderPlaceholders('{port4}', values)).toBe('{port4}');
+  });
+
+  it('counts the ports the texts name', () => {
+    expect(portsNeeded([])).toBe(1);
+    expect(portsNeeded(['nginx -p {workdir}'])).toBe(1);
+    expect(portsNeeded(['--port {port}', 'listen {port3} ssl;', '{port2}'])).toBe(3);
+    expect(() => portsNeeded(['{port17}'])).toThrow(/from \{port1\} to \{port16\}/);
+    expect(() => portsNeeded(['{port0}'])).toThrow(UserError);
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 16 }), { minLength: 1, maxLength: 5 }), (ns) => {
+        expect(portsNeeded(ns.map((n) => `listen {port${n}};`))).toBe(Math.max(...ns));
+      }),
+    );
+  });
+
+  it('reads --endpoint URLs', () => {
+    expect(parseEndpointOption('http://127.0.0.1:{port}')).toEqual({ tls: false, host: '127.0.0.1', port: '{port}' });
+    expect(parseEndpointOption('https://localhost:{port2}/')).toEqual({ tls: true, host: 'localhost', port: '{port2}' });
+    expect(parseEndpointOption('http://[::1]:8080')).toEqual({ tls: false, host: '::1', port: '8080' });
+    for (const bad of ['127.0.0.1:{port}', 'ftp://h:{port}', 'http://h', 'http://h:{port}/path', 'http://h:70000', 'http://h:{port99}']) {
+      expect(() => parseEndpointOption(bad), bad).toThrow(UserError);
+    }
   });
 });
 
