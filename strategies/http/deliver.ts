@@ -1,117 +1,136 @@
-import net from 'node:net';
-import type { DeliveryContext, DeliveryResult } from '../../src/strategy.js';
-import { methodOf, serialize, type HttpInput, type HttpRequest } from './request.js';
-import { ResponseReader, type HttpResponse } from './response.js';
+import type net from 'node:net';
+import type { DeliveryContext, DeliveryResult, Endpoint } from '../../src/strategy.js';
+import { H1Connection } from './h1-connection.js';
+import { exchangeH2, type H2Plan } from './h2-session.js';
+import { idle, inTurn, partial, pipelined, resetMidway, RESET_AFTER_MS, slowRead, slowSend, Transcript, type Exchange } from './h1-modes.js';
+import { responseFeatures } from './features.js';
+import { isRaw, type DeliveryMode, type HttpInput, type HttpRequest, type StructuredRequest } from './request.js';
+import { ConnectFailure, openConnection } from './transport.js';
 
-/** One response and the request it answers (interim 1xx responses included). */
-export interface Exchange {
-  request: HttpRequest;
-  response: HttpResponse;
-}
+export { GARBAGE_IDLE_MS, SILENCE_IDLE_MS } from './h1-connection.js';
+export type { Exchange } from './h1-modes.js';
 
 export interface HttpDelivery extends DeliveryResult {
   exchanges: Exchange[];
 }
 
-/** After bytes that are not HTTP, how long the server may stay silent before we give up. */
-export const GARBAGE_IDLE_MS = 200;
-/**
- * A server that keeps the connection open and says nothing for this long is waiting
- * for us (a body shorter than its Content-Length, a request without its blank line):
- * that is an answer (`idle`), not a hung target, and not worth the whole exec timeout.
- */
-export const SILENCE_IDLE_MS = 750;
+/** slow-read: how long nothing is read (at most a quarter of the delivery's time) */
+export const SLOW_READ_PAUSE_MS = 500;
+/** idle: how long a connection is kept open and silent at most */
+export const IDLE_MAX_MS = 2000;
+/** idle: the time left for the rest of the delivery (closing, the executor's own work) */
+const IDLE_MARGIN_MS = 500;
+
+/** The endpoint an input talks to: its index modulo the number of endpoints, the primary one by default. */
+export function endpointOf(input: HttpInput, ctx: DeliveryContext): Endpoint {
+  const endpoints = ctx.endpoints?.length ? ctx.endpoints : [ctx.endpoint];
+  return endpoints[(input.endpoint ?? 0) % endpoints.length]!;
+}
 
 /**
- * Sends the requests one after another over one connection, each once the previous one
- * is fully answered (no pipelining). The signature lists the status codes in order, then
- * `close` if the server closed before every request was answered, `reset` on a reset,
- * `garbage` for a reply that is not HTTP, `timeout` / `aborted` when cut short.
+ * Delivers an input to the endpoint it names, in its mode. The signature lists, per
+ * connection, `h2` when HTTP/2 was negotiated, the status codes in order, then `close`
+ * if the server closed before every request was answered, `reset` on a reset, `garbage`
+ * for a reply that is not HTTP, `idle` when the server went silent, `rst` after our own
+ * reset; connections are separated by ` | ` in their order; `timeout` / `aborted` when
+ * cut short. Nothing in it depends on timing that a replay could change.
  */
-export function deliverHttp(input: HttpInput, ctx: DeliveryContext): Promise<HttpDelivery> {
-  const { requests } = input;
-  const tokens: string[] = [];
-  const exchanges: Exchange[] = [];
-  if (ctx.signal.aborted) return Promise.resolve({ signature: 'aborted', exchanges });
+export async function deliverHttp(input: HttpInput, ctx: DeliveryContext): Promise<HttpDelivery> {
+  if (ctx.signal.aborted) return { signature: 'aborted', exchanges: [] };
+  const endpoint = endpointOf(input, ctx);
+  const mode = input.mode ?? 'sequential';
+  const started = Date.now();
+  const sockets = new Set<net.Socket>();
+  const transcripts: Transcript[] = [];
+  let negotiatedH2 = false;
 
-  return new Promise((resolve) => {
-    const reader = new ResponseReader();
-    const socket = net.connect({ host: ctx.endpoint.host, port: ctx.endpoint.port });
-    socket.setNoDelay(true);
-    let next = 0;
-    let answered = 0;
-    let connected = false;
-    let finished = false;
-    let garbageTimer: NodeJS.Timeout | undefined;
-    let silenceTimer: NodeJS.Timeout | undefined;
-    const expectAnswer = () => {
-      clearTimeout(silenceTimer);
-      silenceTimer = setTimeout(() => finish('idle'), SILENCE_IDLE_MS);
-    };
+  /** one connection and what it saw, in the order connections were planned (not opened) */
+  const connect = async (requests: readonly HttpRequest[], run: (conn: H1Connection, out: Transcript) => Promise<unknown>) => {
+    const out = new Transcript();
+    transcripts.push(out);
+    // raw bytes are HTTP/1.x bytes: HTTP/2 is only offered when every request is structured
+    const offerH2 = requests.every((r) => !isRaw(r));
+    const { socket, tcp, h2 } = await openConnection(endpoint, { offerH2, track: (s) => sockets.add(s) });
+    if (!h2) return run(new H1Connection(socket, tcp), out);
+    negotiatedH2 = true;
+    out.tokens.push('h2');
+    const idleMs = () => (mode === 'idle' ? idleBudget(ctx, started) : 0);
+    return exchangeH2(socket, tcp, endpoint, requests as StructuredRequest[], h2Plan(mode, ctx, idleMs), out);
+  };
 
-    const finish = (token?: string, transportError?: string) => {
-      if (finished) return;
-      finished = true;
-      if (token) tokens.push(token);
-      clearTimeout(deadline);
-      clearTimeout(garbageTimer);
-      clearTimeout(silenceTimer);
-      ctx.signal.removeEventListener('abort', onAbort);
-      socket.destroy();
-      const result: HttpDelivery = { signature: tokens.join(' '), exchanges };
-      if (transportError !== undefined) result.transportError = transportError;
-      resolve(result);
-    };
-    // after garbage the server's close says nothing new: `garbage` alone stays stable
-    const closedEarly = () => (!reader.isGarbage && answered < requests.length ? 'close' : undefined);
-
-    const sendNext = () => {
-      const request = requests[next];
-      if (request === undefined) return finish();
-      next += 1;
-      reader.expect(methodOf(request));
-      socket.write(serialize(request));
-      expectAnswer();
-    };
-
-    const onResponse = (response: HttpResponse) => {
-      if (finished) return;
-      exchanges.push({ request: requests[next - 1]!, response });
-      tokens.push(String(response.status));
-      if (response.status < 200 && response.status !== 101) return; // interim: the real answer follows
-      answered += 1;
-      // Stop rather than race the server's close with our next write (that race ends in
-      // either `close` or `reset`, and the signature must not depend on timing).
-      if (response.closesConnection) return finish(next < requests.length ? 'close' : undefined);
-      sendNext();
-    };
-
-    const onData = (chunk: Buffer) => {
-      if (!finished) expectAnswer(); // the server is talking: a slow answer is still an answer
-      for (const response of reader.push(chunk)) onResponse(response);
-      if (finished || !reader.isGarbage) return;
-      if (!tokens.includes('garbage')) tokens.push('garbage');
-      clearTimeout(garbageTimer);
-      garbageTimer = setTimeout(() => finish(), GARBAGE_IDLE_MS);
-    };
-
-    const onAbort = () => finish('aborted');
-    const deadline = setTimeout(() => finish('timeout'), ctx.timeoutMs);
+  let cutShort: string | undefined;
+  let transportError: ConnectFailure | undefined;
+  let deadline: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const stopped = new Promise<string>((resolve) => {
+    deadline = setTimeout(() => resolve('timeout'), ctx.timeoutMs);
+    onAbort = () => resolve('aborted');
     ctx.signal.addEventListener('abort', onAbort, { once: true });
-
-    socket.on('connect', () => {
-      connected = true;
-      sendNext();
-    });
-    socket.on('data', onData);
-    socket.on('end', () => {
-      for (const response of reader.end()) onResponse(response);
-      finish(closedEarly());
-    });
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      if (!connected) return finish('refused', `cannot connect to ${ctx.endpoint.host}:${ctx.endpoint.port}: ${err.message}`);
-      finish(err.code === 'ECONNRESET' || err.code === 'EPIPE' ? 'reset' : `error:${err.code ?? 'unknown'}`);
-    });
-    socket.on('close', () => finish(closedEarly()));
   });
+  const work = runMode(mode, input.requests, connect, ctx, started).then(
+    (): undefined => undefined,
+    (err: unknown): undefined => {
+      if (!(err instanceof ConnectFailure)) throw err;
+      transportError = err;
+    },
+  );
+  try {
+    cutShort = await Promise.race([work, stopped]);
+  } finally {
+    clearTimeout(deadline);
+    ctx.signal.removeEventListener('abort', onAbort!);
+    for (const socket of sockets) socket.destroy();
+  }
+
+  const exchanges = transcripts.flatMap((t) => t.exchanges);
+  const groups = transcripts.map((t) => t.tokens.join(' '));
+  if (transportError) groups.push(transportError.token);
+  if (cutShort) groups.push(cutShort);
+  const result: HttpDelivery = {
+    signature: (mode === 'parallel' ? groups.filter((g) => g !== '').join(' | ') : groups.join(' ').trim()).replace(/ +/g, ' '),
+    exchanges,
+    features: responseFeatures(exchanges.map((e) => e.response), negotiatedH2),
+  };
+  if (transportError) result.transportError = transportError.message;
+  return result;
+}
+
+type Connect = (requests: readonly HttpRequest[], run: (conn: H1Connection, out: Transcript) => Promise<unknown>) => Promise<unknown>;
+
+function runMode(mode: DeliveryMode, requests: readonly HttpRequest[], connect: Connect, ctx: DeliveryContext, started: number): Promise<unknown> {
+  switch (mode) {
+    case 'sequential':
+      return connect(requests, (conn, out) => inTurn(conn, requests, out));
+    case 'pipelined':
+      return connect(requests, (conn, out) => pipelined(conn, requests, out));
+    case 'parallel':
+      // one connection per request, all at once; their transcripts keep the requests' order
+      return Promise.all(requests.map((request) => connect([request], (conn, out) => inTurn(conn, [request], out))));
+    case 'partial':
+      return connect(requests, (conn, out) => partial(conn, requests, out));
+    case 'reset':
+      return connect(requests, (conn, out) => resetMidway(conn, requests, out));
+    case 'slow-send':
+      return connect(requests, (conn, out) => slowSend(conn, requests, out));
+    case 'slow-read':
+      return connect(requests, (conn, out) => slowRead(conn, requests, out, slowReadPause(ctx)));
+    case 'idle':
+      return connect(requests, (conn, out) => idle(conn, requests, out, () => idleBudget(ctx, started)));
+  }
+}
+
+const slowReadPause = (ctx: DeliveryContext) => Math.min(SLOW_READ_PAUSE_MS, Math.floor(ctx.timeoutMs / 4));
+
+/** never wait past the delivery's own timeout: that would turn a quiet server into a hang */
+const idleBudget = (ctx: DeliveryContext, started: number) =>
+  Math.max(0, Math.min(IDLE_MAX_MS, ctx.timeoutMs - (Date.now() - started) - IDLE_MARGIN_MS));
+
+function h2Plan(mode: DeliveryMode, ctx: DeliveryContext, idleMs: () => number): H2Plan {
+  return {
+    concurrent: mode === 'pipelined' || mode === 'parallel' || mode === 'slow-read',
+    pauseMs: mode === 'slow-read' ? slowReadPause(ctx) : 0,
+    ...(mode === 'reset' ? { resetAfterMs: RESET_AFTER_MS } : {}),
+    partial: mode === 'partial',
+    idleMs,
+  };
 }

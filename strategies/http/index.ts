@@ -1,15 +1,15 @@
 import type { Endpoint, Strategy } from '../../src/strategy.js';
 import { httpInputArbitrary } from './arbitraries.js';
-import { deliverHttp } from './deliver.js';
+import { deliverHttp, endpointOf } from './deliver.js';
 import { PathDictionary } from './dictionary.js';
 import { learnPaths } from './links.js';
 import { mutateInput } from './mutate.js';
 import { describeInput, findHeader, isRaw, pathOf, validateInput, type HttpInput, type HttpRequest } from './request.js';
 import { loadSeeds } from './seeds.js';
 
-export type { HttpInput, HttpRequest, RawRequest, StructuredRequest, HttpVersion } from './request.js';
+export type { HttpInput, HttpRequest, RawRequest, StructuredRequest, HttpVersion, DeliveryMode, Framing } from './request.js';
 export { serialize, parseRawRequest, validateInput } from './request.js';
-export { deliverHttp, type HttpDelivery, type Exchange } from './deliver.js';
+export { deliverHttp, endpointOf, type HttpDelivery, type Exchange } from './deliver.js';
 export { ResponseReader, type HttpResponse } from './response.js';
 
 export interface HttpStrategyOptions {
@@ -39,8 +39,9 @@ export function createHttpStrategy(opts: HttpStrategyOptions = {}): HttpStrategy
     mutate: (input, rng, other) => mutateInput(input, rng, dictionary.paths(), other),
     async deliver(input, ctx) {
       const { exchanges, ...result } = await deliverHttp(input, ctx);
+      const endpoint = endpointOf(input, ctx);
       for (const { request, response } of exchanges) {
-        dictionary.learn(learnPaths(response, pathOf(request), ownHost(ctx.endpoint, request)));
+        dictionary.learn(learnPaths(response, pathOf(request), ownHost(endpoint, request)));
       }
       return result;
     },
@@ -56,6 +57,7 @@ function ownHost(endpoint: Endpoint, request: HttpRequest): (hostPort: string) =
   const port = endpoint.port;
   const own = new Set([`${endpoint.host}:${port}`, `localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`]);
   const host = isRaw(request) ? undefined : findHeader(request.headers, 'host');
-  if (host) own.add(host.includes(':') && !host.endsWith(']') ? host : `${host}:80`);
+  // a Host without a port means the scheme's default one
+  if (host) own.add(host.includes(':') && !host.endsWith(']') ? host : `${host}:${endpoint.tls ? 443 : 80}`);
   return (hostPort) => own.has(hostPort.toLowerCase());
 }

@@ -1,9 +1,27 @@
 import { sample, type Rng } from '../../src/util/rng.js';
-import { requestArbitrary, bodyArbitrary } from './arbitraries.js';
-import { HTTP_VERSIONS, isRaw, MAX_REQUESTS, serialize, type HttpInput, type HttpRequest, type StructuredRequest } from './request.js';
+import {
+  bodyArbitrary,
+  framingArbitrary,
+  h2PrefaceArbitrary,
+  knownPathArbitrary,
+  largeHeaderArbitrary,
+  requestArbitrary,
+} from './arbitraries.js';
+import {
+  DELIVERY_MODES,
+  HTTP_VERSIONS,
+  isRaw,
+  MAX_ENDPOINT_INDEX,
+  MAX_REQUESTS,
+  serialize,
+  type HttpInput,
+  type HttpRequest,
+  type StructuredRequest,
+} from './request.js';
 import {
   DEFAULT_HOST,
   GENERIC_VALUES,
+  HEADER_GROUPS,
   HEADER_NAMES,
   HEADER_VALUES,
   INTERESTING_BYTES,
@@ -25,6 +43,22 @@ type RequestMutation = (req: StructuredRequest, rng: Rng, paths: readonly string
 type ListMutation = (requests: HttpRequest[], rng: Rng, paths: readonly string[], other?: HttpInput) => HttpRequest[];
 
 export function mutateInput(input: HttpInput, rng: Rng, paths: readonly string[], other?: HttpInput): HttpInput {
+  const mutated = mutateRequests(input, rng, paths, other);
+  // now and then another way of delivering, or another endpoint (the index wraps around)
+  if (rng.chance(0.1)) {
+    const mode = rng.pick(DELIVERY_MODES);
+    if (mode === 'sequential') delete mutated.mode;
+    else mutated.mode = mode;
+  }
+  if (rng.chance(0.05)) {
+    const endpoint = rng.chance(0.5) ? 0 : rng.int(MAX_ENDPOINT_INDEX + 1);
+    if (endpoint === 0) delete mutated.endpoint;
+    else mutated.endpoint = endpoint;
+  }
+  return mutated;
+}
+
+function mutateRequests(input: HttpInput, rng: Rng, paths: readonly string[], other?: HttpInput): HttpInput {
   let requests: HttpRequest[] = structuredClone(input.requests);
   // stack a few mutations, as AFL's havoc stage does: single steps rarely reach far
   const rounds = 1 + rng.int(3);
@@ -41,7 +75,10 @@ export function mutateInput(input: HttpInput, rng: Rng, paths: readonly string[]
       requests = rng.pick(LIST_MUTATIONS)(requests, rng, paths, other);
     }
   }
-  return { requests };
+  const mutated: HttpInput = { requests };
+  if (input.mode !== undefined) mutated.mode = input.mode;
+  if (input.endpoint !== undefined) mutated.endpoint = input.endpoint;
+  return mutated;
 }
 
 const REQUEST_MUTATIONS: readonly RequestMutation[] = [
@@ -49,7 +86,7 @@ const REQUEST_MUTATIONS: readonly RequestMutation[] = [
     req.method = rng.pick(METHODS);
   },
   function replacePath(req, rng, paths) {
-    if (paths.length > 0) req.path = rng.pick(paths);
+    if (paths.length > 0) req.path = sample(knownPathArbitrary(paths), rng);
   },
   // a learned path under the current one, or the current one under a learned one
   function extendPath(req, rng, paths) {
@@ -76,6 +113,23 @@ const REQUEST_MUTATIONS: readonly RequestMutation[] = [
   },
   function changeVersion(req, rng) {
     req.version = rng.pick(HTTP_VERSIONS);
+  },
+  function changeFraming(req, rng) {
+    const framing = sample(framingArbitrary, rng);
+    if (framing === undefined) delete req.framing;
+    else req.framing = framing;
+    if (req.body === '' && rng.chance(0.7)) req.body = sample(bodyArbitrary, rng) || 'hello';
+  },
+  // headers that only mean something together (upgrades, a conditional range)
+  function addHeaderGroup(req, rng) {
+    req.headers.push(...rng.pick(HEADER_GROUPS).map(([n, v]): [string, string] => [n, v]));
+  },
+  function addLargeHeader(req, rng) {
+    req.headers.splice(rng.int(req.headers.length + 1), 0, sample(largeHeaderArbitrary, rng));
+  },
+  // a second Host, which servers must refuse
+  function duplicateHost(req, rng) {
+    req.headers.push(['Host', rng.pick(HEADER_VALUES.Host!)]);
   },
   function replaceBody(req, rng) {
     req.body = sample(bodyArbitrary, rng);
@@ -116,6 +170,10 @@ const LIST_MUTATIONS: readonly ListMutation[] = [
     if (requests.length >= MAX_REQUESTS) return requests;
     const i = rng.int(requests.length + 1);
     return [...requests.slice(0, i), sample(requestArbitrary(paths), rng), ...requests.slice(i)];
+  },
+  function insertH2Preface(requests, rng) {
+    if (requests.length >= MAX_REQUESTS) return requests;
+    return [sample(h2PrefaceArbitrary, rng), ...requests];
   },
   // our first requests, then the other entry's last ones (a one-point crossover)
   function spliceWithOther(requests, rng, _paths, other) {

@@ -2,12 +2,28 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dataError, usageError } from '../../src/errors.js';
-import { parseRawRequest, type HttpInput } from './request.js';
+import { DELIVERY_MODES, MAX_ENDPOINT_INDEX, parseRawRequest, type DeliveryMode, type HttpInput } from './request.js';
 
 /**
  * The seed corpus: one raw HTTP request per file. The built-in seeds are the `.http`
  * files of the repository's `corpus/http/`; users add directories of their own.
+ *
+ * How a seed is delivered comes from its file name: every dot-separated part after the
+ * first that names a delivery mode (`pipelined`, `slow-read`...) sets the mode, and a
+ * part `ep<N>` the endpoint index. `keepalive.idle.http` is sent in idle mode,
+ * `get-root.ep1.http` to the second endpoint; other parts (`.http`, `.txt`) mean nothing.
  */
+
+/** The mode and endpoint a seed's file name asks for. */
+export function deliveryOfName(name: string): Pick<HttpInput, 'mode' | 'endpoint'> {
+  const delivery: Pick<HttpInput, 'mode' | 'endpoint'> = {};
+  for (const part of name.split('.').slice(1)) {
+    if (DELIVERY_MODES.includes(part as DeliveryMode) && part !== 'sequential') delivery.mode = part as DeliveryMode;
+    const endpoint = /^ep(\d{1,2})$/.exec(part);
+    if (endpoint && Number(endpoint[1]) <= MAX_ENDPOINT_INDEX && Number(endpoint[1]) > 0) delivery.endpoint = Number(endpoint[1]);
+  }
+  return delivery;
+}
 
 /**
  * `corpus/http/` of the installed package. Walks up from this module because it runs
@@ -34,7 +50,7 @@ export function readSeedDir(dir: string, accept: (name: string) => boolean = () 
   return files.map((name) => {
     const file = join(dir, name);
     try {
-      return { requests: [parseRawRequest(readFileSync(file))] };
+      return { requests: [parseRawRequest(readFileSync(file))], ...deliveryOfName(name) };
     } catch (err) {
       throw dataError(`seed file ${file}: ${(err as Error).message}`);
     }

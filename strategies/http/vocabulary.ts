@@ -5,17 +5,51 @@
  */
 
 export const COMMON_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH'] as const;
-/** servers route these differently: unknown to the app, unknown to the parser, wrong case */
-export const ODD_METHODS = ['TRACE', 'CONNECT', 'PROPFIND', 'MKCOL', 'FOO', 'get', 'Post'] as const;
+/** an unknown method longer than nginx's fixed method table and most parsers' buffers */
+export const OVERSIZED_METHOD = 'X'.repeat(40);
+/** servers route these differently: unknown to the app, unknown to the parser, wrong case, WebDAV, oversized */
+export const ODD_METHODS = [
+  'TRACE',
+  'CONNECT',
+  'PROPFIND',
+  'PROPPATCH',
+  'MKCOL',
+  'COPY',
+  'MOVE',
+  'LOCK',
+  'UNLOCK',
+  'FOO',
+  'get',
+  'Post',
+  OVERSIZED_METHOD,
+] as const;
 export const METHODS: readonly string[] = [...COMMON_METHODS, ...ODD_METHODS];
 
 export const HEADER_VALUES: Readonly<Record<string, readonly string[]>> = {
   'Accept-Encoding': ['gzip', 'deflate', 'br', 'identity', 'gzip, deflate, br', '*', 'gzip;q=0'],
   Accept: ['*/*', 'text/html', 'application/json', 'image/*'],
-  Range: ['bytes=0-0', 'bytes=0-99', 'bytes=-10', 'bytes=5-', 'bytes=0-1,4-5', 'bytes=999999999-'],
+  // single, multiple (multipart/byteranges), unsatisfiable, and invalid ranges
+  Range: [
+    'bytes=0-0',
+    'bytes=0-99',
+    'bytes=-10',
+    'bytes=5-',
+    'bytes=0-1,4-5',
+    'bytes=0-1,3-4,-2',
+    'bytes=999999999-',
+    'bytes=5-1',
+    'bytes=abc',
+    'items=0-1',
+    'bytes=' + Array.from({ length: 40 }, (_, i) => `${i * 2}-${i * 2}`).join(','),
+  ],
   'If-None-Match': ['*', '"0-0"', 'W/"x"'],
+  'If-Match': ['*', '"0-0"'],
   'If-Modified-Since': ['Thu, 01 Jan 1970 00:00:00 GMT', 'Fri, 01 Jan 2100 00:00:00 GMT', 'yesterday'],
-  Connection: ['close', 'keep-alive', 'upgrade'],
+  'If-Unmodified-Since': ['Thu, 01 Jan 1970 00:00:00 GMT', 'Fri, 01 Jan 2100 00:00:00 GMT'],
+  'If-Range': ['"0-0"', 'Thu, 01 Jan 1970 00:00:00 GMT', 'Fri, 01 Jan 2100 00:00:00 GMT'],
+  Connection: ['close', 'keep-alive', 'upgrade', 'Upgrade, HTTP2-Settings'],
+  'Transfer-Encoding': ['chunked', 'gzip, chunked', 'identity', 'chunked, chunked'],
+  'Content-Length': ['0', '1', '-1', '18446744073709551616'],
   'Content-Type': [
     'application/octet-stream',
     'text/plain',
@@ -26,12 +60,16 @@ export const HEADER_VALUES: Readonly<Record<string, readonly string[]>> = {
   Expect: ['100-continue'],
   Cookie: ['session=1', 'a=b; c=d'],
   'User-Agent': ['seccomplete', 'curl/8.5.0', 'Mozilla/5.0'],
-  Authorization: ['Basic dXNlcjpwYXNz', 'Bearer x'],
+  Authorization: ['Basic dXNlcjpwYXNz', 'Bearer x', 'Basic !!!', 'Digest username="u"'],
   'Cache-Control': ['no-cache', 'max-age=0'],
   Upgrade: ['h2c', 'websocket'],
   Origin: ['http://localhost', 'null'],
   'X-Forwarded-For': ['127.0.0.1', '::1'],
-  Host: ['localhost', '127.0.0.1', 'example.com', ''],
+  'Sec-WebSocket-Key': ['dGhlIHNhbXBsZSBub25jZQ=='],
+  'Sec-WebSocket-Version': ['13', '8'],
+  'HTTP2-Settings': ['AAMAAABkAARAAAAAAAIAAAAA', '!'],
+  // valid, with a port, empty, and invalid (dots only, a bad port, an unclosed IPv6 literal)
+  Host: ['localhost', '127.0.0.1', 'example.com', '', 'localhost:8080', '..', 'localhost:abc', '[::1', 'a/b'],
 };
 export const HEADER_NAMES: readonly string[] = Object.keys(HEADER_VALUES);
 /** values for headers outside the dictionary: empty, numbers at the edges, long */
@@ -40,8 +78,38 @@ export const GENERIC_VALUES: readonly string[] = ['', '0', '-1', '18446744073709
 /** Every generated request names the host: HTTP/1.1 servers answer 400 without one. */
 export const DEFAULT_HOST: [string, string] = ['Host', 'localhost'];
 
-const QUERIES = ['a=1', 'q=%00', 'x=' + 'A'.repeat(64), 'name=../../etc/passwd', 'id=-1', 'a=1&a=2', ''];
-const SEGMENTS = ['index.html', 'x', '..', '%2e%2e', '.hidden', 'a'.repeat(300), '%00', '~'];
+/** Headers that only mean something together: protocol upgrades, a conditional range. */
+export const HEADER_GROUPS: readonly (readonly [string, string][])[] = [
+  [
+    ['Connection', 'Upgrade'],
+    ['Upgrade', 'websocket'],
+    ['Sec-WebSocket-Key', 'dGhlIHNhbXBsZSBub25jZQ=='],
+    ['Sec-WebSocket-Version', '13'],
+  ],
+  [
+    ['Connection', 'Upgrade, HTTP2-Settings'],
+    ['Upgrade', 'h2c'],
+    ['HTTP2-Settings', 'AAMAAABkAARAAAAAAAIAAAAA'],
+  ],
+  [
+    ['Range', 'bytes=0-9'],
+    ['If-Range', '"0-0"'],
+  ],
+  [
+    ['Expect', '100-continue'],
+    ['Content-Length', '5'],
+  ],
+];
+
+/**
+ * Sizes of one oversized header value: a few KiB, then around and beyond nginx's
+ * 8 KiB large_client_header_buffers (a line longer than one buffer is refused with 400/414).
+ */
+export const LARGE_HEADER_SIZES: readonly number[] = [2048, 4000, 8000, 8192, 9000, 16 * 1024];
+export const LARGE_HEADER_NAMES: readonly string[] = ['Cookie', 'X-Padding', 'Referer', 'User-Agent'];
+
+const QUERIES = ['a=1', 'q=%00', 'x=' + 'A'.repeat(64), 'name=../../etc/passwd', 'id=-1', 'a=1&a=2', '', 'x=' + 'A'.repeat(4096), '%zz'];
+const SEGMENTS = ['index.html', 'x', '..', '%2e%2e', '.hidden', 'a'.repeat(300), '%00', '~', '%2F', 'a'.repeat(5000), '.', '%2e'];
 
 /**
  * Variations of a request target. `r` is a random 32-bit number the variation draws its

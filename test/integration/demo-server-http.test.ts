@@ -65,6 +65,10 @@ const request = (method: string, path: string, extra: Partial<StructuredRequest>
 });
 const one = (...requests: StructuredRequest[]): HttpInput => ({ requests });
 
+/** A context on one endpoint; the HTTP strategy never touches the target handle. */
+const contextFor = (endpoint: Endpoint): DeliveryContext =>
+  ({ endpoint, endpoints: [endpoint], timeoutMs: 5000, signal: new AbortController().signal }) as unknown as DeliveryContext;
+
 describe('the HTTP strategy discovers the demo server', () => {
   let server: DemoServer;
   beforeAll(async () => {
@@ -76,8 +80,9 @@ describe('the HTTP strategy discovers the demo server', () => {
 
   it('finds every hidden path within a few rounds of generate + deliver', async () => {
     const strategy = createHttpStrategy();
-    const ctx: DeliveryContext = { endpoint: server.endpoint, timeoutMs: 5000, signal: new AbortController().signal };
-    expect(strategy.knownPaths()).toEqual(['/']); // the seeds know nothing of the hidden paths
+    const ctx = contextFor(server.endpoint);
+    // the seeds know nothing of the hidden paths
+    for (const path of HIDDEN) expect(strategy.knownPaths()).not.toContain(path);
 
     for (const seed of strategy.seeds()) await strategy.deliver(seed, ctx);
     const rng = createRng(2024);
@@ -101,7 +106,7 @@ describe('delivering to the demo server', () => {
   let ctx: DeliveryContext;
   beforeAll(async () => {
     server = await startDemoServer();
-    ctx = { endpoint: server.endpoint, timeoutMs: 5000, signal: new AbortController().signal };
+    ctx = contextFor(server.endpoint);
   });
   afterAll(async () => {
     if (server) expect(await server.stop()).toBe(0); // SIGTERM closes gracefully
@@ -168,6 +173,26 @@ describe('delivering to the demo server', () => {
     const conditional = request('GET', '/files/hello.txt', { headers: [['Host', 'localhost'], ['If-None-Match', etag]] });
     const escape = request('GET', '/files/..%2f..%2fetc%2fpasswd');
     expect((await deliverHttp(one(conditional, escape, request('GET', '/files/%zz')), ctx)).signature).toBe('304 400 400');
+  });
+
+  it('answers pipelined and parallel requests alike, and reports statuses and headers as features', async () => {
+    const requests = [request('GET', '/'), request('GET', '/nope'), request('HEAD', '/about')];
+    const pipelined = await deliverHttp({ requests, mode: 'pipelined' }, ctx);
+    expect(pipelined.signature).toBe('200 404 200');
+    const parallel = await deliverHttp({ requests, mode: 'parallel' }, ctx);
+    expect(parallel.signature).toBe('200 | 404 | 200');
+    for (const result of [pipelined, parallel]) {
+      expect(result.features).toEqual(expect.arrayContaining(['@status:200', '@status:404', '@header:content-type']));
+      expect(result.features!.every((f) => f.startsWith('@'))).toBe(true);
+    }
+  });
+
+  it('delivers every seed with a stable signature', async () => {
+    const strategy = createHttpStrategy();
+    for (const seed of strategy.seeds().filter((s) => s.mode !== 'idle')) {
+      const first = (await strategy.deliver(seed, ctx)).signature;
+      expect((await strategy.deliver(seed, ctx)).signature, JSON.stringify(seed).slice(0, 120)).toBe(first);
+    }
   });
 
   it('answers garbage with 400 or a close, and a hung request with a timeout', async () => {

@@ -63,6 +63,17 @@ describe('learnPaths', () => {
     expect(learnPaths(res, '/', own)).toEqual(['/files/upload-1.bin', '/about', '/files/']);
   });
 
+  it('learns the entries of an nginx autoindex listing, relative to the directory', () => {
+    const listing = `<html>\r\n<head><title>Index of /sub/</title></head>\r\n<body>\r\n<h1>Index of /sub/</h1><hr><pre><a href="../">../</a>\r\n<a href="deeper/">deeper/</a>                                            28-Nov-2026 16:59                   -\r\n<a href="large%20file.txt">large file.txt</a>                                     28-Nov-2026 16:59             4051\r\n</pre><hr></body>\r\n</html>\r\n`;
+    const res = response([['Content-Type', 'text/html']], listing);
+    expect(learnPaths(res, '/sub/', own)).toEqual(['/', '/sub/deeper/', '/sub/large%20file.txt']);
+  });
+
+  it('learns an nginx redirect to the directory, absolute with the Host we sent', () => {
+    const res = response([['Location', 'http://localhost/sub/'], ['Content-Type', 'text/html']], '<html>301</html>');
+    expect(learnPaths(res, '/sub', own)).toEqual(['/sub/']);
+  });
+
   it('reads a gzip-compressed body', () => {
     const body = zlib.gzipSync('<a href="/report">r</a>');
     const res = { ...response([['Content-Type', 'text/html'], ['Content-Encoding', 'gzip']]), body, bodyBytes: body.length };

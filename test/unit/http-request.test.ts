@@ -20,20 +20,36 @@ import {
 import { ResponseReader, type HttpResponse } from '../../strategies/http/response.js';
 import { findBuiltinCorpusDir, loadSeeds, readSeedDir } from '../../strategies/http/seeds.js';
 import { UserError } from '../../src/errors.js';
+import type { DeliveryContext } from '../../src/strategy.js';
 
 const PATHS = ['/', '*', '/files/', '/about', '/a?b=1', '/tools/uptime'];
 const jsonRoundTrip = <T>(x: T): unknown => JSON.parse(JSON.stringify(x));
 
 describe('serialize / parseRawRequest', () => {
-  it('round-trips every structured request (Content-Length added for a body)', () => {
+  it('round-trips every structured HTTP/1.x request with the default framing (Content-Length added for a body)', () => {
     fc.assert(
-      fc.property(requestArbitrary(PATHS), (req) => {
+      fc.property(requestArbitrary(PATHS), (generated) => {
+        const { framing: _framing, ...req } = generated;
+        fc.pre(req.version !== 'HTTP/0.9');
         const parsed = parseRawRequest(serialize(req));
+        const framed = req.headers.some(([n]) => /^(content-length|transfer-encoding)$/i.test(n));
+        fc.pre(!framed || req.body === ''); // a body under a framing header of its own is read back by that header
         const expectedHeaders = req.body.length > 0 ? [...req.headers, ['Content-Length', String(req.body.length)]] : req.headers;
         expect(parsed).toEqual({ ...req, headers: expectedHeaders });
         expect(serialize(parsed).equals(serialize(req))).toBe(true); // toEqual walks a Buffer byte by byte
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('reads back the exact bytes of a chunked request as a seed would', () => {
+    fc.assert(
+      fc.property(requestArbitrary(PATHS), (generated) => {
+        fc.pre(generated.version !== 'HTTP/0.9' && !generated.headers.some(([n]) => /^content-length$/i.test(n)));
+        const req: StructuredRequest = { ...generated, framing: 'chunked' };
+        expect(serialize(parseRawRequest(serialize(req))).equals(serialize(req))).toBe(true);
+      }),
+      { numRuns: 100 },
     );
   });
 
@@ -82,14 +98,28 @@ describe('seeds', () => {
     expect(findBuiltinCorpusDir(join(repoRoot, 'dist', 'strategies', 'http'))).toBe(expected);
   });
 
-  it('parses every built-in seed as a structured request, none of them to a hidden path', () => {
+  it('parses every built-in seed, all but the HTTP/2 preface as structured requests, none of them to a hidden path', () => {
     const seeds = loadSeeds();
-    expect(seeds.length).toBeGreaterThanOrEqual(8);
+    expect(seeds.length).toBeGreaterThanOrEqual(40);
     for (const seed of seeds) {
       expect(validateInput(jsonRoundTrip(seed))).toEqual(seed);
-      expect(seed.requests[0]).toHaveProperty('method');
-      expect((seed.requests[0] as StructuredRequest).path).toMatch(/^(\/|\*)$/);
+      const [request] = seed.requests;
+      if (request && 'raw' in request) {
+        expect(Buffer.from(request.raw, 'base64').toString('latin1')).toBe('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+        continue;
+      }
+      expect(request).toHaveProperty('method');
+      expect((request as StructuredRequest).path).not.toMatch(/about|files|upload|tools|report/); // the demo server's hidden ones
     }
+  });
+
+  it('takes the delivery mode and endpoint of a seed from its file name', () => {
+    const seeds = loadSeeds();
+    const modes = new Set(seeds.map((s) => s.mode ?? 'sequential'));
+    expect([...modes].sort()).toEqual(['idle', 'parallel', 'partial', 'pipelined', 'reset', 'sequential', 'slow-read', 'slow-send']);
+    expect(seeds.filter((s) => s.endpoint === 1).length).toBeGreaterThanOrEqual(1);
+    const versions = new Set(seeds.flatMap((s) => s.requests.flatMap((r) => ('version' in r ? [r.version] : []))));
+    expect([...versions].sort()).toEqual(['HTTP/0.9', 'HTTP/1.0', 'HTTP/1.1']);
   });
 
   it('adds user seed directories, and says which file or directory is wrong', () => {
@@ -144,6 +174,13 @@ describe('validateInput', () => {
     [{ requests: [{ ...ok, path: '/a b' }] }, /path "\/a b"/],
     [{ requests: [{ ...ok, path: '' }] }, /path ""/],
     [{ requests: [{ ...ok, version: 'HTTP/2' }] }, /version must be one of/],
+    [{ requests: [{ ...ok, framing: 'gzip' }] }, /requests\[0\]: "framing" must be one of chunked, /],
+    [{ requests: [ok], mode: 'fast' }, /"mode" must be one of sequential, pipelined, .*not "fast"/],
+    [{ requests: [ok], mode: 3 }, /"mode" must be one of/],
+    [{ requests: [ok], endpoint: -1 }, /"endpoint" must be an integer from 0 to 63/],
+    [{ requests: [ok], endpoint: 1.5 }, /"endpoint" must be an integer/],
+    [{ requests: [ok], endpoint: 64 }, /"endpoint" must be an integer from 0 to 63/],
+    [{ requests: [ok], endpoint: '1' }, /"endpoint" must be an integer/],
     [{ requests: [ok, { ...ok, headers: [['Host']] }] }, /requests\[1\]: headers\[0\] must be a \[name, value\] pair/],
     [{ requests: [{ ...ok, headers: [['Bad Name', 'x']] }] }, /name "Bad Name" is not an HTTP token/],
     [{ requests: [{ ...ok, headers: [['X', 'a\r\nInjected: 1']] }] }, /line breaks/],
@@ -297,9 +334,10 @@ describe('deliverHttp against a scripted server', () => {
   const get: StructuredRequest = { method: 'GET', path: '/', version: 'HTTP/1.1', headers: [['Host', 'x']], body: '' };
   const ctx = (port: number, timeoutMs = 2000) => ({
     endpoint: { host: '127.0.0.1', port },
+    endpoints: [{ host: '127.0.0.1', port }],
     timeoutMs,
     signal: new AbortController().signal,
-  });
+  }) as unknown as DeliveryContext; // no target: the HTTP strategy never touches it
 
   it('signs the status codes in order, and is done without idle waits', async () => {
     const port = await scripted((s, n) => s.write(n === 0 ? 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n' : 'HTTP/1.1 404 Nope\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'));

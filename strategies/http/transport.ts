@@ -1,0 +1,73 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import type { Endpoint } from '../../src/strategy.js';
+
+/**
+ * Opening a connection to an endpoint: plain TCP, or TLS (any certificate accepted: a
+ * fuzzed server's certificate is self-signed) where the server may pick HTTP/2 by ALPN.
+ */
+
+export interface Connection {
+  /** what requests are spoken over: the TCP socket, or the TLS socket on top of it */
+  socket: net.Socket;
+  /** the TCP socket itself: only it can be reset (RST) */
+  tcp: net.Socket;
+  /** the server chose HTTP/2 during the TLS handshake */
+  h2: boolean;
+}
+
+/** The endpoint could not be talked to at all: refused, or the TLS handshake failed. */
+export class ConnectFailure extends Error {
+  constructor(
+    /** the signature token: `refused` or `tls-failed` */
+    readonly token: 'refused' | 'tls-failed',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ConnectOptions {
+  /** offer `h2` before `http/1.1` (only requests the structured model holds can go over HTTP/2) */
+  offerH2: boolean;
+  /** told of each socket as soon as it exists, so that a deadline can destroy it while it connects */
+  track(socket: net.Socket): void;
+}
+
+/** Resolves once the connection can carry requests: connected, and for TLS the handshake done. */
+export function openConnection(endpoint: Endpoint, options: ConnectOptions): Promise<Connection> {
+  const where = `${endpoint.host}:${endpoint.port}`;
+  return new Promise((resolve, reject) => {
+    let connected = false;
+    const tcp = net.connect({ host: endpoint.host, port: endpoint.port });
+    options.track(tcp);
+    const failed = (err: Error) => {
+      tcp.destroy();
+      if (!connected) reject(new ConnectFailure('refused', `cannot connect to ${where}: ${err.message}`));
+      else reject(new ConnectFailure('tls-failed', `TLS handshake with ${where} failed: ${err.message}`));
+    };
+    const ready = (socket: net.Socket, h2: boolean) => {
+      tcp.off('error', failed);
+      socket.off('error', failed);
+      // whoever uses the sockets listens for their errors; none may go unhandled meanwhile
+      for (const s of new Set([tcp, socket])) s.on('error', () => {});
+      resolve({ socket, tcp, h2 });
+    };
+    tcp.once('error', failed);
+    tcp.once('connect', () => {
+      connected = true;
+      tcp.setNoDelay(true);
+      if (!endpoint.tls) return ready(tcp, false);
+      const secure = tls.connect({
+        socket: tcp,
+        rejectUnauthorized: false,
+        ALPNProtocols: options.offerH2 ? ['h2', 'http/1.1'] : ['http/1.1'],
+        // SNI takes a name, never an address (node warns about an IP)
+        ...(net.isIP(endpoint.host) === 0 ? { servername: endpoint.host } : {}),
+      });
+      options.track(secure);
+      secure.once('error', failed);
+      secure.once('secureConnect', () => ready(secure, secure.alpnProtocol === 'h2'));
+    });
+  });
+}
