@@ -1,6 +1,7 @@
 import type net from 'node:net';
 import { methodOf, type HttpRequest } from './request.js';
 import { ResponseReader, type HttpResponse } from './response.js';
+import { resetSocket } from './transport.js';
 
 /** After bytes that are not HTTP, how long the server may stay silent before we give up. */
 export const GARBAGE_IDLE_MS = 200;
@@ -55,7 +56,7 @@ export class H1Connection {
 
   /** Aborts the connection with an RST rather than a FIN. */
   reset(): void {
-    if (!this.tcp.destroyed) this.tcp.resetAndDestroy();
+    resetSocket(this.tcp);
     this.socket.destroy();
   }
 

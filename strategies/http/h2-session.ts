@@ -6,6 +6,7 @@ import { findHeader, frame, type StructuredRequest } from './request.js';
 import type { HttpResponse } from './response.js';
 import { SILENCE_IDLE_MS } from './h1-connection.js';
 import type { Transcript } from './h1-modes.js';
+import { resetSocket } from './transport.js';
 
 /**
  * Structured requests over HTTP/2, on a TLS socket whose handshake picked `h2`. Each
@@ -52,7 +53,7 @@ export async function exchangeH2(
     }
     if (plan.resetAfterMs !== undefined) {
       await sleep(plan.resetAfterMs);
-      tcp.resetAndDestroy();
+      resetSocket(tcp);
       out.tokens.push('rst');
       return;
     }

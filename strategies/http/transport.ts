@@ -71,3 +71,15 @@ export function openConnection(endpoint: Endpoint, options: ConnectOptions): Pro
     });
   });
 }
+
+/**
+ * An RST instead of a FIN, when the socket can still send one. Once either side shut down
+ * (the server's FIN makes Node end ours), libuv refuses the reset with EINVAL and Node 20
+ * then never closes the handle: the process spins at exit waiting for it. Such a socket
+ * is destroyed plainly.
+ */
+export function resetSocket(tcp: net.Socket): void {
+  if (tcp.destroyed) return;
+  if (tcp.readyState === 'open' && !tcp.writableEnded && !tcp.readableEnded) tcp.resetAndDestroy();
+  else tcp.destroy();
+}
