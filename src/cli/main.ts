@@ -31,7 +31,8 @@ const durationArg = (text: string) => {
 const EXAMPLES_FUZZ = `
 Examples:
   $ seccomplete fuzz --until-stable --out out/ -- node examples/demo-server/server.mjs --port {port} --root {workdir}
-  $ seccomplete fuzz --jobs 2 --time 1h --out out/ --template nginx.conf=nginx.conf -- nginx -p {workdir} -c nginx.conf
+  $ seccomplete fuzz --jobs 2 --time 1h --out out/ --template examples/nginx=. \
+      --endpoint http://127.0.0.1:{port} --endpoint https://127.0.0.1:{port2} -- nginx -p {workdir} -c nginx.conf
   $ seccomplete fuzz --until-stable 2m --json --out out/ -- ./my-server --listen 127.0.0.1:{port}
   $ seccomplete fuzz --strategies args,files,stdin,env --until-stable --jobs 2 --out out/gzip -- gzip
 

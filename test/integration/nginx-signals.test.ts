@@ -1,43 +1,17 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENTRY_FORMAT, inputId, type CorpusEntry } from '../../src/corpus/entry.js';
+import { cli, inCI, nginxMissing as missing, NGINX_TARGET as TARGET, nginxTemplates as templates, ROOT, verifyJson } from '../helpers/nginx.js';
 
 /**
  * The lifecycle paths of a real nginx (Debian's 1.22): fuzzing with the signals channel
  * reaches reload, log reopening and graceful shutdown, and the profile it makes holds
  * for them; the profile of a request-only campaign does not.
  */
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const CLI = path.join(ROOT, 'bin/seccomplete.js');
-const EXAMPLE = path.join(ROOT, 'examples/nginx');
-const NGINX = '/usr/sbin/nginx';
-const TARGET = [NGINX, '-p', '{workdir}', '-c', 'nginx.conf'];
-
-const inCI = Boolean(process.env.CI);
-const missing = existsSync(NGINX) ? undefined : `${NGINX} not found (install Debian's nginx: apt-get install nginx-light)`;
 if (missing && !inCI) console.warn(`skipping nginx signals tests: ${missing}`);
-
-/** `--template` for every file of the example but its README: the config, the served files, the logs directory. */
-function templates(): string[] {
-  const files: string[] = [];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(path.join(EXAMPLE, dir), { withFileTypes: true })) {
-      const rel = dir ? `${dir}/${entry.name}` : entry.name;
-      if (entry.isDirectory()) walk(rel);
-      else if (rel !== 'README.md') files.push(rel);
-    }
-  };
-  walk('');
-  return files.sort().flatMap((f) => ['--template', `${path.join(EXAMPLE, f)}=${f}`]);
-}
-
-function cli(args: string[], timeout = 170_000) {
-  return execa(process.execPath, [CLI, ...args], { cwd: ROOT, reject: false, timeout, env: { CI: process.env.CI ?? '' } });
-}
 
 const GET_ROOT = { requests: [{ method: 'GET', path: '/', version: 'HTTP/1.1', headers: [['Host', 'localhost']], body: '' }] };
 
@@ -80,24 +54,7 @@ async function writeLifecycleCorpus(dir: string): Promise<void> {
   }
 }
 
-interface VerifyReport {
-  inputs: number;
-  denials: { syscall: string; errno: string; count: number; first: { phase: string; describe: string } }[];
-  differences: { describe: string; unconfined: string; confined: string }[];
-  passed: boolean;
-}
-
-async function verify(profile: string, corpus: string): Promise<{ exitCode: number | undefined; report: VerifyReport; stderr: string }> {
-  const run = await cli(['verify', '--json', '--profile', profile, '--corpus', corpus, '--strategies', 'http,signals', ...templates(), '--', ...TARGET], 120_000);
-  expect(run.stderr).not.toMatch(/\n\s+at /);
-  let report: VerifyReport;
-  try {
-    report = JSON.parse(run.stdout) as VerifyReport;
-  } catch {
-    throw new Error(`verify printed no JSON report (exit ${run.exitCode}): ${run.stderr}`);
-  }
-  return { exitCode: run.exitCode, report, stderr: run.stderr };
-}
+const verify = (profile: string, corpus: string) => verifyJson(['--profile', profile, '--corpus', corpus, '--strategies', 'http,signals', ...templates()]);
 
 async function entries(dir: string): Promise<CorpusEntry[]> {
   const names = (await readdir(dir)).filter((n) => n.endsWith('.json'));
