@@ -5,7 +5,9 @@
  *
  * `connections` sockets each keep one request in flight; request i (over all
  * sockets) asks for `paths[i % paths.length]`. `warmup` requests run first and are
- * not timed; then exactly `requests` requests are timed. One JSON line of
+ * not timed; then exactly `requests` requests are timed. A server that ends a
+ * keep-alive connection (`Connection: close`, as nginx does after keepalive_requests)
+ * gets a new one in its place, as a browser would open it. One JSON line of
  * {@link LoadResult} goes to stdout.
  */
 import net from 'node:net';
@@ -34,6 +36,8 @@ export interface LoadResult {
 interface Response {
   status: number;
   bodyBytes: number;
+  /** the server said `Connection: close`: this socket takes no further request */
+  serverCloses: boolean;
 }
 
 /** One keep-alive connection that sends a request and reads its answer (Content-Length framing). */
@@ -118,21 +122,28 @@ class Connection {
     this.buffer = this.buffer.subarray(total);
     const w = this.waiting;
     this.waiting = undefined;
-    w.resolve({ status, bodyBytes });
+    w.resolve({ status, bodyBytes, serverCloses: /\r\nconnection:\s*close/i.test(head) });
   }
 }
 
-/** Sends `count` requests spread over the connections; request i asks for paths[i % n]. */
-async function phase(conns: Connection[], paths: string[], count: number, statuses: Record<string, number>): Promise<number> {
+/**
+ * Sends `count` requests spread over the connections; request i asks for paths[i % n].
+ * A connection the server closes is replaced in `conns` by a fresh one from `open`.
+ */
+async function phase(conns: Connection[], open: () => Promise<Connection>, paths: string[], count: number, statuses: Record<string, number>): Promise<number> {
   let next = 0;
   let bytes = 0;
   await Promise.all(
-    conns.map(async (conn) => {
+    conns.map(async (_, slot) => {
       while (next < count) {
         const i = next++;
-        const r = await conn.request(paths[i % paths.length] as string);
+        const r = await (conns[slot] as Connection).request(paths[i % paths.length] as string);
         statuses[r.status] = (statuses[r.status] ?? 0) + 1;
         bytes += r.bodyBytes;
+        if (r.serverCloses) {
+          (conns[slot] as Connection).close();
+          conns[slot] = await open();
+        }
       }
     }),
   );
@@ -140,12 +151,13 @@ async function phase(conns: Connection[], paths: string[], count: number, status
 }
 
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
-  const conns = await Promise.all(Array.from({ length: o.connections }, () => Connection.open(o.host, o.port, o.responseTimeoutMs)));
+  const open = () => Connection.open(o.host, o.port, o.responseTimeoutMs);
+  const conns = await Promise.all(Array.from({ length: o.connections }, open));
   try {
-    await phase(conns, o.paths, o.warmup, {});
+    await phase(conns, open, o.paths, o.warmup, {});
     const statuses: Record<string, number> = {};
     const start = performance.now();
-    const bytes = await phase(conns, o.paths, o.requests, statuses);
+    const bytes = await phase(conns, open, o.paths, o.requests, statuses);
     const elapsedMs = performance.now() - start;
     return { requests: o.requests, elapsedMs, rps: (o.requests / elapsedMs) * 1000, statuses, bytes };
   } finally {

@@ -15,6 +15,10 @@
  *    runner, without strace and under the filter (and a bare spawn, the runner without its
  *    read-only mount namespace, and full strace);
  *    `fuzz --strategies args,files,stdin,env --max-execs N -- gzip` with --jobs 1 and 2.
+ * 5. nginx (examples/nginx, HTTP on {port} and HTTPS/HTTP/2 on {port2}): the same
+ *    throughput comparison, untraced and under the tool's own filter after a short nginx
+ *    fuzz run; `fuzz --max-execs N` with --jobs 1 and 2; the peak RSS of seccomplete
+ *    during one `fuzz --time 5m` (60 s with --quick).
  *
  * Progress goes to stderr; stdout gets the table, or with --json one JSON object.
  */
@@ -29,12 +33,26 @@ import { CoverageMap } from '../src/coverage/map.js';
 import { parseCoverageFile } from '../src/engine/campaign.js';
 import { THREAD_PROBES, traceAlwaysSet } from '../src/coverage/trace-always.js';
 import { TargetInstance } from '../src/target/instance.js';
-import type { ServerTargetSpec } from '../src/target/spec.js';
+import { parseEndpointOption, type ServerTargetSpec, type TemplateSpec } from '../src/target/spec.js';
 import { checkStrace, type TraceMode } from '../src/trace/strace.js';
 import { sleep } from '../src/util/duration.js';
 import type { LoadOptions, LoadResult } from './load.js';
-import { cleanupAll, cpuTicks, onCleanup, parentPid, run, voluntarySwitches } from './procs.js';
-import { buildReport, CLI_VARIANTS, formatTable, record, RPS_VARIANTS, schedule, type CliVariant, type Machine, type RpsVariant, type Samples } from './stats.js';
+import { cleanupAll, cpuTicks, descendants, onCleanup, parentPid, run, voluntarySwitches } from './procs.js';
+import {
+  buildReport,
+  CLI_VARIANTS,
+  formatTable,
+  NGINX_RPS_VARIANTS,
+  record,
+  RPS_VARIANTS,
+  schedule,
+  type CliVariant,
+  type Machine,
+  type NginxRpsVariant,
+  type NginxSetup,
+  type RpsVariant,
+  type Samples,
+} from './stats.js';
 import { CommandTarget } from '../src/command/runner.js';
 import type { Invocation } from '../src/command/invocation.js';
 import { execa } from 'execa';
@@ -49,6 +67,53 @@ const STRACE = process.env.SECCOMPLETE_STRACE ?? 'strace';
 /** Syscalls every new glibc thread makes first: one of them traced gives each thread a seccomp stop. */
 const THREAD_START_SYSCALLS: ReadonlySet<string> = new Set(THREAD_PROBES);
 
+const NGINX = '/usr/sbin/nginx';
+const NGINX_EXAMPLE = path.join(REPO, 'examples', 'nginx');
+const NGINX_COMMAND = [NGINX, '-p', '{workdir}', '-c', 'nginx.conf'];
+/** examples/nginx rendered into each instance's workdir, as its README runs it */
+const NGINX_TEMPLATES: TemplateSpec[] = ['nginx.conf', 'logs', 'www', 'tls'].map((f) => ({ source: path.join(NGINX_EXAMPLE, f), destination: f }));
+const NGINX_ENDPOINTS = ['http://127.0.0.1:{port}', 'https://127.0.0.1:{port2}'];
+const NGINX_FUZZ_OPTIONS = [
+  '--strategies',
+  'http',
+  ...NGINX_TEMPLATES.flatMap((t) => ['--template', `${t.source}=${t.destination}`]),
+  ...NGINX_ENDPOINTS.flatMap((e) => ['--endpoint', e]),
+];
+/** static files and a proxied answer (through the upstream on {port3}); each has a Content-Length, as the load generator needs */
+const NGINX_LOAD_PATHS = ['/', '/files/readme.txt', '/api/hello'];
+const DEMO_LOAD_PATHS = ['/', '/files/'];
+
+/** A server the throughput comparison loads: how the tool starts it, and what the load asks for. */
+interface RpsTarget {
+  name: string;
+  spec: ServerTargetSpec;
+  paths: string[];
+  /**
+   * Multiplies the load's request counts: nginx answers about ten times faster than the
+   * demo server, and a load that lasts a fraction of a second is a few clock ticks of CPU.
+   */
+  loadScale: number;
+}
+
+const serverSpec = (command: string[], templates: TemplateSpec[], endpoints: string[]): ServerTargetSpec => ({
+  kind: 'server',
+  command,
+  port: 'auto',
+  ready: { kind: 'port' },
+  readyTimeoutMs: 30_000,
+  templates,
+  env: {},
+  endpoints: endpoints.map(parseEndpointOption),
+});
+
+const DEMO_TARGET: RpsTarget = { name: 'the demo server', spec: serverSpec(SERVER_COMMAND, [], []), paths: DEMO_LOAD_PATHS, loadScale: 1 };
+const NGINX_TARGET: RpsTarget = { name: 'nginx', spec: serverSpec(NGINX_COMMAND, NGINX_TEMPLATES, NGINX_ENDPOINTS), paths: NGINX_LOAD_PATHS, loadScale: 5 };
+
+/** The load `target` gets: the settings' counts times its scale, its own paths. */
+function loadFor(target: RpsTarget, s: Settings): Omit<LoadOptions, 'host' | 'port'> {
+  return { ...s.load, warmup: s.load.warmup * target.loadScale, requests: s.load.requests * target.loadScale, paths: target.paths };
+}
+
 interface Settings {
   json: boolean;
   quick: boolean;
@@ -60,7 +125,9 @@ interface Settings {
   cliRounds: number;
   cliRunsPerSample: number;
   cliFuzzExecs: number;
-  load: Omit<LoadOptions, 'host' | 'port'>;
+  /** length of the nginx fuzz run whose peak RSS is reported */
+  rssRunSeconds: number;
+  load: Omit<LoadOptions, 'host' | 'port' | 'paths'>;
 }
 
 function settingsFrom(argv: string[]): Settings {
@@ -79,7 +146,7 @@ function settingsFrom(argv: string[]): Settings {
     process.stdout.write(
       'usage: npm run -s bench -- [--json] [--quick] [--rounds N] [--fuzz-rounds N] [--stable-runs N]\n' +
         '  --json           one JSON object on stdout (progress on stderr)\n' +
-        '  --quick          fewer rounds and a smaller load (about 2 minutes)\n' +
+        '  --quick          fewer rounds, a smaller load, a 60 s nginx RSS run instead of 5 min\n' +
         '  --rounds N       rounds of the throughput comparison (default 7, quick 3)\n' +
         '  --fuzz-rounds N  rounds of the --jobs 1 / --jobs 2 comparison (default 3, quick 2)\n' +
         '  --stable-runs N  runs of fuzz --until-stable (default 2, quick 1)\n',
@@ -104,8 +171,8 @@ function settingsFrom(argv: string[]): Settings {
     cliRounds: quick ? 3 : 5,
     cliRunsPerSample: quick ? 40 : 100,
     cliFuzzExecs: quick ? 300 : 600,
+    rssRunSeconds: quick ? 60 : 300,
     load: {
-      paths: ['/', '/files/'],
       connections: 8,
       warmup: 500,
       requests: quick ? 1500 : 2000,
@@ -144,7 +211,7 @@ interface FuzzOutcome {
 
 let runCounter = 0;
 
-/** One `seccomplete fuzz` run of the demo server in a fresh --out; reads summary.json. */
+/** One `seccomplete fuzz` run (of the demo server unless `target` says otherwise) in a fresh --out; reads summary.json. */
 async function fuzz(tmp: string, label: string, flags: string[], timeoutMs: number, target: string[] = SERVER_COMMAND): Promise<FuzzOutcome & { coverageFile: string }> {
   const id = `${label}-${++runCounter}`;
   const out = path.join(tmp, id);
@@ -201,10 +268,9 @@ function runLoad(options: LoadOptions): Promise<LoadResult> {
   });
 }
 
-/** Starts the demo server the way the tool does (TargetInstance + TraceMode), loads it, stops it. */
-async function measureRps(runDir: string, mode: TraceMode, s: Settings): Promise<RpsOutcome> {
-  const spec: ServerTargetSpec = { kind: 'server', command: SERVER_COMMAND, port: 'auto', ready: { kind: 'port' }, readyTimeoutMs: 30_000, templates: [], env: {} };
-  const instance = new TargetInstance(spec, { runDir, slot: instanceSlot++, stracePath: STRACE, arch: 'x86_64' });
+/** Starts a server the way the tool does (TargetInstance + TraceMode), loads it, stops it. */
+async function measureRps(runDir: string, target: RpsTarget, mode: TraceMode, s: Settings): Promise<RpsOutcome> {
+  const instance = new TargetInstance(target.spec, { runDir, slot: instanceSlot++, stracePath: STRACE, arch: 'x86_64' });
   let events = 0;
   instance.onEvent = () => {
     events += 1;
@@ -216,12 +282,14 @@ async function measureRps(runDir: string, mode: TraceMode, s: Settings): Promise
     await instance.start(mode);
     const tracer = mode.kind === 'none' || instance.targetPid === undefined ? undefined : parentPid(instance.targetPid);
     await sleep(100); // start-up trace lines still in flight are not the load's
-    const pids = [instance.targetPid, tracer].filter((p): p is number => p !== undefined);
+    // a multi-process server (nginx: master and workers) is charged for all its processes
+    const pids = [instance.targetPid, ...(instance.targetPid === undefined ? [] : descendants(instance.targetPid)), tracer].filter((p): p is number => p !== undefined);
     const cpu = () => pids.reduce((sum, p) => sum + (cpuTicks(p) ?? Number.NaN), 0);
     const events0 = events;
     const wakeups0 = tracer === undefined ? 0 : (voluntarySwitches(tracer) ?? 0);
     const cpu0 = cpu();
-    const result = await runLoad({ host: '127.0.0.1', port: instance.port, ...s.load });
+    const load = loadFor(target, s);
+    const result = await runLoad({ host: '127.0.0.1', port: instance.port, ...load });
     const cpu1 = cpu();
     const wakeups1 = tracer === undefined ? 0 : (voluntarySwitches(tracer) ?? 0);
     // the parser may lag behind strace: wait until the stream is quiet
@@ -230,8 +298,8 @@ async function measureRps(runDir: string, mode: TraceMode, s: Settings): Promise
       await sleep(50);
     }
     const bad = Object.entries(result.statuses).filter(([status]) => status !== '200');
-    if (bad.length > 0) throw new Error(`the demo server answered ${bad.map(([st, n]) => `${n}x ${st}`).join(', ')}`);
-    const total = s.load.warmup + s.load.requests;
+    if (bad.length > 0) throw new Error(`${target.name} answered ${bad.map(([st, n]) => `${n}x ${st}`).join(', ')}`);
+    const total = load.warmup + load.requests;
     return {
       rps: result.rps,
       eventsPerRequest: (events - events0) / total,
@@ -279,7 +347,34 @@ type Job =
   | { kind: 'fuzz'; jobs: 1 | 2 }
   | { kind: 'stable' }
   | { kind: 'cli_run'; variant: CliVariant }
-  | { kind: 'cli_fuzz'; jobs: 1 | 2 };
+  | { kind: 'cli_fuzz'; jobs: 1 | 2 }
+  | { kind: 'nginx_rps'; variant: NginxRpsVariant }
+  | { kind: 'nginx_fuzz'; jobs: 1 | 2 }
+  | { kind: 'nginx_rss' };
+
+/** The syscalls a fuzz run saw, and what the tool would exclude from the filter at its next epoch (multiplexers stay traced). */
+async function seenSet(coverageFile: string): Promise<{ seen: string[]; toolExclude: string[] }> {
+  const coverage = parseCoverageFile(await readFile(coverageFile, 'utf8'));
+  return { seen: coverage.syscalls, toolExclude: CoverageMap.fromJSON(coverage, traceAlwaysSet(true)).excludable() };
+}
+
+/** Why nginx cannot be measured here, or undefined when it can. */
+function nginxMissing(): string | undefined {
+  return existsSync(NGINX) ? undefined : `skipped: ${NGINX} not found (apt-get install nginx-light)`;
+}
+
+/** Throughput samples of one variant: `prefix` keeps nginx's apart from the demo server's. */
+function recordRps(samples: Samples, prefix: string, variant: string, round: number, r: RpsOutcome): void {
+  record(samples, `${prefix}rps_${variant}`, round, r.rps);
+  record(samples, `${prefix}events_${variant}`, round, r.eventsPerRequest);
+  record(samples, `${prefix}wakeups_${variant}`, round, r.wakeupsPerRequest);
+  record(samples, `${prefix}cpu_ms_${variant}`, round, r.cpuMsPerRequest);
+}
+
+const describeRps = (r: RpsOutcome): string =>
+  `${r.rps.toFixed(0)} req/s; per request ${r.cpuMsPerRequest.toFixed(3)} ms CPU, ${r.eventsPerRequest.toFixed(2)} trace events, ${r.wakeupsPerRequest.toFixed(2)} tracer wake-ups`;
+
+const execsPerSecond = (r: FuzzOutcome): number => (r.executions / r.elapsedMs) * 1000;
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -296,11 +391,33 @@ async function main(): Promise<void> {
   progress(`${machine.cpu_model}, ${machine.cores} cores, Linux ${machine.kernel}, Node ${machine.node}, strace ${machine.strace}`);
   progress(`seen set: fuzz --max-execs ${s.seenExecs} on the demo server`);
   const seenRun = await fuzz(tmp, 'seen', ['--max-execs', String(s.seenExecs)], 180_000);
-  const coverage = parseCoverageFile(await readFile(seenRun.coverageFile, 'utf8'));
-  const seen = coverage.syscalls;
-  // What the tool itself would exclude at its next epoch (argument features on: multiplexers stay traced).
-  const toolExclude = CoverageMap.fromJSON(coverage, traceAlwaysSet(true)).excludable();
+  const { seen, toolExclude } = await seenSet(seenRun.coverageFile);
   progress(`seen ${seen.length} syscalls in ${seenRun.executions} executions; the tool's next epoch would exclude ${toolExclude.length}`);
+
+  const nginxSkipped = nginxMissing();
+  const nginxLoad = loadFor(NGINX_TARGET, s);
+  const nginx: NginxSetup = {
+    skipped: nginxSkipped,
+    fuzz_options: NGINX_FUZZ_OPTIONS,
+    command: NGINX_COMMAND,
+    seen_syscalls: Number.NaN,
+    excluded_syscalls: Number.NaN,
+    load: { requests: nginxLoad.requests, warmup: nginxLoad.warmup, connections: nginxLoad.connections, paths: nginxLoad.paths },
+  };
+  // `traced` gets its filter from nginx's seen set below; without nginx neither variant runs
+  const nginxModes: Record<NginxRpsVariant, TraceMode> = { untraced: { kind: 'none' }, traced: { kind: 'none' } };
+  if (nginxSkipped) {
+    progress(`nginx ${nginxSkipped}`);
+  } else {
+    progress(`nginx seen set: fuzz --max-execs ${s.seenExecs} ${NGINX_FUZZ_OPTIONS.join(' ')} -- ${NGINX_COMMAND.join(' ')}`);
+    const nginxSeenRun = await fuzz(tmp, 'nginx-seen', [...NGINX_FUZZ_OPTIONS, '--max-execs', String(s.seenExecs)], 300_000, NGINX_COMMAND);
+    const nginxSeen = await seenSet(nginxSeenRun.coverageFile);
+    nginx.seen_syscalls = nginxSeen.seen.length;
+    nginx.excluded_syscalls = nginxSeen.toolExclude.length;
+    // traced = the steady state of a campaign: the tool's own filter after the short run
+    nginxModes.traced = { kind: 'coverage', exclude: nginxSeen.toolExclude };
+    progress(`nginx: seen ${nginxSeen.seen.length} syscalls in ${nginxSeenRun.executions} executions; the tool's filter excludes ${nginxSeen.toolExclude.length}`);
+  }
 
   const modes: Record<RpsVariant, TraceMode> = {
     untraced: { kind: 'none' },
@@ -320,6 +437,13 @@ async function main(): Promise<void> {
     { alternatives: [{ kind: 'stable' }], rounds: s.stableRuns },
     { alternatives: CLI_VARIANTS.map((variant) => ({ kind: 'cli_run', variant })), rounds: s.cliRounds },
     { alternatives: [{ kind: 'cli_fuzz', jobs: 1 }, { kind: 'cli_fuzz', jobs: 2 }], rounds: s.fuzzRounds },
+    ...(nginxSkipped
+      ? []
+      : [
+          { alternatives: NGINX_RPS_VARIANTS.map((variant): Job => ({ kind: 'nginx_rps', variant })), rounds: s.rpsRounds },
+          { alternatives: [{ kind: 'nginx_fuzz', jobs: 1 } as const, { kind: 'nginx_fuzz', jobs: 2 } as const], rounds: s.fuzzRounds },
+          { alternatives: [{ kind: 'nginx_rss' } as const], rounds: 1 },
+        ]),
   ]);
   const samples: Samples = {};
   let step = 0;
@@ -327,21 +451,30 @@ async function main(): Promise<void> {
     step += 1;
     const where = `[${step}/${plan.length}, round ${round + 1}]`;
     if (item.kind === 'rps') {
-      const r = await measureRps(runDir, modes[item.variant], s);
-      record(samples, `rps_${item.variant}`, round, r.rps);
-      record(samples, `events_${item.variant}`, round, r.eventsPerRequest);
-      record(samples, `wakeups_${item.variant}`, round, r.wakeupsPerRequest);
-      record(samples, `cpu_ms_${item.variant}`, round, r.cpuMsPerRequest);
-      progress(
-        `${where} ${item.variant}: ${r.rps.toFixed(0)} req/s; per request ${r.cpuMsPerRequest.toFixed(3)} ms CPU, ` +
-          `${r.eventsPerRequest.toFixed(2)} trace events, ${r.wakeupsPerRequest.toFixed(2)} tracer wake-ups`,
-      );
+      const r = await measureRps(runDir, DEMO_TARGET, modes[item.variant], s);
+      recordRps(samples, '', item.variant, round, r);
+      progress(`${where} ${item.variant}: ${describeRps(r)}`);
+    } else if (item.kind === 'nginx_rps') {
+      const r = await measureRps(runDir, NGINX_TARGET, nginxModes[item.variant], s);
+      recordRps(samples, 'nginx_', item.variant, round, r);
+      progress(`${where} nginx ${item.variant}: ${describeRps(r)}`);
     } else if (item.kind === 'fuzz') {
       const r = await fuzz(tmp, `jobs${item.jobs}`, ['--max-execs', String(s.fuzzExecs), '--jobs', String(item.jobs)], 300_000);
-      const eps = (r.executions / r.elapsedMs) * 1000;
-      record(samples, `execs_per_sec_jobs${item.jobs}`, round, eps);
-      if (r.rssMb !== undefined) record(samples, `rss_mb_jobs${item.jobs}`, round, r.rssMb);
+      const eps = execsPerSecond(r);
+      record(samples, `example_execs_per_sec_jobs${item.jobs}`, round, eps);
+      if (r.rssMb !== undefined) record(samples, `example_rss_mb_jobs${item.jobs}`, round, r.rssMb);
       progress(`${where} fuzz --jobs ${item.jobs}: ${r.executions} execs in ${(r.elapsedMs / 1000).toFixed(1)} s = ${eps.toFixed(1)} execs/s, peak RSS ${r.rssMb?.toFixed(0) ?? '?'} MB`);
+    } else if (item.kind === 'nginx_fuzz') {
+      const r = await fuzz(tmp, `nginx-jobs${item.jobs}`, [...NGINX_FUZZ_OPTIONS, '--max-execs', String(s.fuzzExecs), '--jobs', String(item.jobs)], 300_000, NGINX_COMMAND);
+      const eps = execsPerSecond(r);
+      record(samples, `execs_per_sec_jobs${item.jobs}`, round, eps);
+      if (r.rssMb !== undefined) record(samples, `nginx_rss_mb_jobs${item.jobs}`, round, r.rssMb);
+      progress(`${where} nginx fuzz --jobs ${item.jobs}: ${r.executions} execs in ${(r.elapsedMs / 1000).toFixed(1)} s = ${eps.toFixed(1)} execs/s, peak RSS ${r.rssMb?.toFixed(0) ?? '?'} MB`);
+    } else if (item.kind === 'nginx_rss') {
+      const r = await fuzz(tmp, 'nginx-rss', [...NGINX_FUZZ_OPTIONS, '--time', `${s.rssRunSeconds}s`], (s.rssRunSeconds + 120) * 1000, NGINX_COMMAND);
+      if (r.rssMb !== undefined) record(samples, 'peak_rss_mb', round, r.rssMb);
+      record(samples, 'peak_rss_run_execs', round, r.executions);
+      progress(`${where} nginx fuzz --time ${s.rssRunSeconds}s${s.quick ? ' (--quick; 5 min without it)' : ''}: ${r.executions} execs, peak RSS ${r.rssMb?.toFixed(0) ?? '?'} MB`);
     } else if (item.kind === 'cli_run') {
       const ms = await measureCliRun(runDir, item.variant, cliSeen, s.cliRunsPerSample);
       record(samples, `cli_ms_${item.variant}`, round, ms);
@@ -365,9 +498,11 @@ async function main(): Promise<void> {
     samples,
     seenSyscalls: seen.length,
     seenSetExecs: s.seenExecs,
-    load: { requests: s.load.requests, warmup: s.load.warmup, connections: s.load.connections, paths: s.load.paths },
+    load: { requests: s.load.requests, warmup: s.load.warmup, connections: s.load.connections, paths: DEMO_LOAD_PATHS },
+    nginx,
+    rssRunSeconds: nginxSkipped ? undefined : s.rssRunSeconds,
     fuzzMaxExecs: s.fuzzExecs,
-    rounds: { rps: s.rpsRounds, fuzz: s.fuzzRounds, stable: s.stableRuns, cli: s.cliRounds },
+    rounds: { rps: s.rpsRounds, fuzz: s.fuzzRounds, stable: s.stableRuns, cli: s.cliRounds, rss: nginxSkipped ? 0 : 1 },
     quick: s.quick,
     machine,
     date: new Date().toISOString(),

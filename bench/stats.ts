@@ -123,6 +123,13 @@ export const RPS_VARIANTS = ['untraced', 'full_strace', 'filtered', 'filtered_to
 export type RpsVariant = (typeof RPS_VARIANTS)[number];
 
 /**
+ * Throughput variants of nginx (examples/nginx): `traced` is the tool's own filter after
+ * a short fuzz run, the steady state of a campaign. Their samples carry the `nginx_` prefix.
+ */
+export const NGINX_RPS_VARIANTS = ['untraced', 'traced'] as const;
+export type NginxRpsVariant = (typeof NGINX_RPS_VARIANTS)[number];
+
+/**
  * One run of a command-line target (gzip -c on a 1000-byte text), as the command runner
  * does it: `bare` is a plain spawn of the program (no runner), `unsandboxed` the runner
  * without strace and without its mount namespace, `untraced` the runner without strace, `filtered` under strace excluding what a short fuzz run saw (the steady
@@ -153,15 +160,32 @@ export interface BenchReport {
   cpu_ms_per_request: Record<RpsVariant, number>;
   /** cpu_ms_per_request of each variant / untraced, median of per-round ratios: steadier than req/s on a shared machine */
   cpu_overhead_ratio: Record<Exclude<RpsVariant, 'untraced'>, number>;
+  /** nginx under one fixed keep-alive load (nginx.load), untraced and under the tool's filter (seen set of a short nginx fuzz run) */
+  nginx_rps_untraced: number;
+  nginx_rps_traced: number;
+  /** nginx: untraced / traced req/s, median of per-round ratios */
+  overhead_ratio: number;
+  /** nginx: CPU ms per request (master, workers and strace) traced / untraced, median of per-round ratios */
+  nginx_cpu_overhead_ratio: number;
+  nginx_cpu_ms_per_request: Record<NginxRpsVariant, number>;
+  nginx_trace_events_per_request: number;
+  /** nginx: `fuzz --max-execs N` with --jobs 1 and --jobs 2 */
   execs_per_sec_jobs1: number;
   execs_per_sec_jobs2: number;
-  /** jobs2 / jobs1, median of per-round ratios */
+  /** nginx: jobs2 / jobs1, median of per-round ratios */
   jobs2_speedup_ratio: number;
+  /** peak RSS of the seccomplete process during one nginx fuzz run of peak_rss_run.seconds */
+  peak_rss_mb: number;
+  peak_rss_run: { target: string; seconds: number; executions: number; note: string };
+  /** the demo server: `fuzz --max-execs N` with --jobs 1 and --jobs 2 */
+  example_execs_per_sec_jobs1: number;
+  example_execs_per_sec_jobs2: number;
+  example_jobs2_speedup_ratio: number;
   example_seconds_to_stable: number;
   example_execs_to_stable: number;
-  peak_rss_mb: number;
-  peak_rss_mb_jobs2: number;
-  peak_rss_mb_until_stable: number;
+  example_peak_rss_mb_jobs1: number;
+  example_peak_rss_mb_jobs2: number;
+  example_peak_rss_mb_until_stable: number;
   /** command mode: `fuzz --strategies args,files,stdin,env --max-execs N` on gzip */
   cli_execs_per_sec_jobs1: number;
   cli_execs_per_sec_jobs2: number;
@@ -175,15 +199,29 @@ export interface BenchReport {
   /** --max-execs of the fuzz run whose coverage.json gave the seen set */
   seen_set_execs: number;
   load: { requests: number; warmup: number; connections: number; paths: string[] };
+  /** how nginx was run: the fuzz options, its seen set, the syscalls the traced variant excluded, what its load asked for */
+  nginx: NginxSetup;
   fuzz_max_execs: number;
-  rounds: { rps: number; fuzz: number; stable: number; cli: number };
+  rounds: { rps: number; fuzz: number; stable: number; cli: number; rss: number };
   quick: boolean;
   ratio_method: string;
   machine: Machine;
   date: string;
   bench_seconds: number;
-  /** every measurement, per round: rps_*, events_*, wakeups_*, execs_per_sec_*, rss_mb_*, stable_* */
+  /** every measurement, per round: rps_*, nginx_*, events_*, wakeups_*, execs_per_sec_*, rss_mb_*, stable_* */
   samples: Samples;
+}
+
+export interface NginxSetup {
+  /** why the nginx figures are missing (no nginx binary), else undefined */
+  skipped?: string;
+  /** the options before `--` of every nginx fuzz run, and the command after it */
+  fuzz_options: string[];
+  command: string[];
+  seen_syscalls: number;
+  /** syscalls the traced variant's filter excluded (the seen set minus what the tool keeps traced) */
+  excluded_syscalls: number;
+  load: BenchReport['load'];
 }
 
 export interface ReportInput {
@@ -191,6 +229,9 @@ export interface ReportInput {
   seenSyscalls: number;
   seenSetExecs: number;
   load: BenchReport['load'];
+  nginx?: NginxSetup;
+  /** the planned length of the nginx run that gives peak_rss_mb */
+  rssRunSeconds?: number;
   fuzzMaxExecs: number;
   rounds: BenchReport['rounds'];
   quick: boolean;
@@ -202,6 +243,21 @@ export interface ReportInput {
 const m = (samples: Samples, key: string): number => median(defined(samples[key] ?? []));
 const overhead = (samples: Samples, variant: RpsVariant): number =>
   pairedRatio(samples.rps_untraced ?? [], samples[`rps_${variant}`] ?? []).ratio;
+const NO_NGINX: NginxSetup = {
+  skipped: 'not measured',
+  fuzz_options: [],
+  command: [],
+  seen_syscalls: Number.NaN,
+  excluded_syscalls: Number.NaN,
+  load: { requests: 0, warmup: 0, connections: 0, paths: [] },
+};
+
+/** What the peak RSS figure comes from, said in words, so a --quick figure is not read as the 5-minute one. */
+function rssRunNote(seconds: number, quick: boolean): string {
+  if (!Number.isFinite(seconds)) return 'not measured';
+  const length = seconds % 60 === 0 ? `${seconds / 60}m` : `${seconds}s`;
+  return quick ? `fuzz --time ${length} on nginx (--quick; the full bench runs 5m)` : `fuzz --time ${length} on nginx`;
+}
 
 /** The one JSON object `npm run bench -- --json` prints. */
 export function buildReport(input: ReportInput): BenchReport {
@@ -224,14 +280,30 @@ export function buildReport(input: ReportInput): BenchReport {
     cpu_overhead_ratio: Object.fromEntries(
       RPS_VARIANTS.filter((v) => v !== 'untraced').map((v) => [v, sig(pairedRatio(s[`cpu_ms_${v}`] ?? [], s.cpu_ms_untraced ?? []).ratio)]),
     ) as BenchReport['cpu_overhead_ratio'],
+    nginx_rps_untraced: sig(m(s, 'nginx_rps_untraced'), 4),
+    nginx_rps_traced: sig(m(s, 'nginx_rps_traced'), 4),
+    overhead_ratio: sig(pairedRatio(s.nginx_rps_untraced ?? [], s.nginx_rps_traced ?? []).ratio),
+    nginx_cpu_overhead_ratio: sig(pairedRatio(s.nginx_cpu_ms_traced ?? [], s.nginx_cpu_ms_untraced ?? []).ratio),
+    nginx_cpu_ms_per_request: Object.fromEntries(NGINX_RPS_VARIANTS.map((v) => [v, sig(m(s, `nginx_cpu_ms_${v}`), 3)])) as Record<NginxRpsVariant, number>,
+    nginx_trace_events_per_request: sig(m(s, 'nginx_events_traced'), 3),
     execs_per_sec_jobs1: sig(m(s, 'execs_per_sec_jobs1')),
     execs_per_sec_jobs2: sig(m(s, 'execs_per_sec_jobs2')),
     jobs2_speedup_ratio: sig(pairedRatio(s.execs_per_sec_jobs2 ?? [], s.execs_per_sec_jobs1 ?? []).ratio),
+    peak_rss_mb: sig(m(s, 'peak_rss_mb')),
+    peak_rss_run: {
+      target: 'nginx',
+      seconds: input.rssRunSeconds ?? Number.NaN,
+      executions: Math.round(m(s, 'peak_rss_run_execs')),
+      note: rssRunNote(input.rssRunSeconds ?? Number.NaN, input.quick),
+    },
+    example_execs_per_sec_jobs1: sig(m(s, 'example_execs_per_sec_jobs1')),
+    example_execs_per_sec_jobs2: sig(m(s, 'example_execs_per_sec_jobs2')),
+    example_jobs2_speedup_ratio: sig(pairedRatio(s.example_execs_per_sec_jobs2 ?? [], s.example_execs_per_sec_jobs1 ?? []).ratio),
     example_seconds_to_stable: sig(m(s, 'stable_seconds')),
     example_execs_to_stable: Math.round(m(s, 'stable_execs')),
-    peak_rss_mb: sig(m(s, 'rss_mb_jobs1')),
-    peak_rss_mb_jobs2: sig(m(s, 'rss_mb_jobs2')),
-    peak_rss_mb_until_stable: sig(m(s, 'rss_mb_until_stable')),
+    example_peak_rss_mb_jobs1: sig(m(s, 'example_rss_mb_jobs1')),
+    example_peak_rss_mb_jobs2: sig(m(s, 'example_rss_mb_jobs2')),
+    example_peak_rss_mb_until_stable: sig(m(s, 'rss_mb_until_stable')),
     cli_execs_per_sec_jobs1: sig(m(s, 'cli_execs_per_sec_jobs1')),
     cli_execs_per_sec_jobs2: sig(m(s, 'cli_execs_per_sec_jobs2')),
     cli_overhead_ms_per_exec: sig(pairedDifference(s.cli_ms_filtered ?? [], s.cli_ms_untraced ?? [])),
@@ -240,6 +312,7 @@ export function buildReport(input: ReportInput): BenchReport {
     seen_syscalls: input.seenSyscalls,
     seen_set_execs: input.seenSetExecs,
     load: input.load,
+    nginx: input.nginx ?? NO_NGINX,
     fuzz_max_execs: input.fuzzMaxExecs,
     rounds: input.rounds,
     quick: input.quick,
@@ -275,13 +348,19 @@ export function formatTable(report: BenchReport): string {
   for (const v of RPS_VARIANTS) row(`  tracer wake-ups per request, ${v.replaceAll('_', ' ')}`, `wakeups_${v}`);
   for (const v of RPS_VARIANTS) row(`  trace events per request, ${v.replaceAll('_', ' ')}`, `events_${v}`);
   for (const v of RPS_VARIANTS) row(`  CPU ms per request (server + strace), ${v.replaceAll('_', ' ')}`, `cpu_ms_${v}`);
-  row('fuzz execs/s, --jobs 1', 'execs_per_sec_jobs1');
-  row('fuzz execs/s, --jobs 2', 'execs_per_sec_jobs2');
-  row('--until-stable: seconds', 'stable_seconds');
-  row('--until-stable: executions', 'stable_execs');
-  row('peak RSS of seccomplete (MB), --jobs 1', 'rss_mb_jobs1');
-  row('peak RSS of seccomplete (MB), --jobs 2', 'rss_mb_jobs2');
-  row('peak RSS of seccomplete (MB), --until-stable', 'rss_mb_until_stable');
+  row('demo server: fuzz execs/s, --jobs 1', 'example_execs_per_sec_jobs1');
+  row('demo server: fuzz execs/s, --jobs 2', 'example_execs_per_sec_jobs2');
+  row('demo server: --until-stable: seconds', 'stable_seconds');
+  row('demo server: --until-stable: executions', 'stable_execs');
+  row('demo server: peak RSS of seccomplete (MB), --jobs 1', 'example_rss_mb_jobs1');
+  row('demo server: peak RSS of seccomplete (MB), --jobs 2', 'example_rss_mb_jobs2');
+  row('demo server: peak RSS of seccomplete (MB), --until-stable', 'rss_mb_until_stable');
+  for (const v of NGINX_RPS_VARIANTS) row(`nginx req/s, ${v}`, `nginx_rps_${v}`);
+  for (const v of NGINX_RPS_VARIANTS) row(`  CPU ms per request (nginx + strace), ${v}`, `nginx_cpu_ms_${v}`);
+  row('  trace events per request, traced', 'nginx_events_traced');
+  row('nginx: fuzz execs/s, --jobs 1', 'execs_per_sec_jobs1');
+  row('nginx: fuzz execs/s, --jobs 2', 'execs_per_sec_jobs2');
+  row(`nginx: peak RSS of seccomplete (MB), ${report.peak_rss_run.note}`, 'peak_rss_mb');
   for (const v of CLI_VARIANTS) row(`command mode: ms per run of gzip -c, ${v}`, `cli_ms_${v}`);
   row('command mode: fuzz execs/s, --jobs 1', 'cli_execs_per_sec_jobs1');
   row('command mode: fuzz execs/s, --jobs 2', 'cli_execs_per_sec_jobs2');
@@ -293,7 +372,10 @@ export function formatTable(report: BenchReport): string {
     `filtered overhead          untraced/filtered  ${fmt(report.filtered_overhead_ratio)}x`,
     `tool default filter        untraced/filtered  ${fmt(report.filtered_tool_default_overhead_ratio)}x  (multiplexers kept traced)`,
     `filter + thread probe      untraced/filtered  ${fmt(report.filtered_thread_probe_overhead_ratio)}x  (rseq, set_robust_list kept traced)`,
-    `--jobs 2 speed-up          jobs2/jobs1        ${fmt(report.jobs2_speedup_ratio)}x`,
+    `nginx overhead             untraced/traced    ${fmt(report.overhead_ratio)}x  (the tool's filter after a short nginx fuzz run)`,
+    `nginx CPU per request      traced/untraced    ${fmt(report.nginx_cpu_overhead_ratio)}x`,
+    `--jobs 2 speed-up          jobs2/jobs1        ${fmt(report.jobs2_speedup_ratio)}x  (nginx)`,
+    `demo --jobs 2 speed-up     jobs2/jobs1        ${fmt(report.example_jobs2_speedup_ratio)}x`,
     `command mode overhead      filtered-untraced  ${fmt(report.cli_overhead_ms_per_exec)} ms per run`,
     `command sandbox            untraced-unsandboxed  ${fmt(report.cli_sandbox_ms_per_exec)} ms per run`,
     `CPU per request vs untraced: ${Object.entries(report.cpu_overhead_ratio)
@@ -301,16 +383,21 @@ export function formatTable(report: BenchReport): string {
       .join(', ')}`,
   ];
   const m = report.machine;
+  const n = report.nginx;
   return [
     `seccomplete bench, ${report.date}: ${m.cpu_model}, ${m.cores} cores, Linux ${m.kernel}, Node ${m.node}, strace ${m.strace}`,
     `load: ${report.load.requests} timed requests (after ${report.load.warmup} warm-up) of ${report.load.paths.join(' and ')} over ${report.load.connections} keep-alive connections; ` +
       `filter = ${report.seen_syscalls} syscalls seen by a ${report.seen_set_execs}-exec fuzz run; fuzz runs: --max-execs ${report.fuzz_max_execs}`,
+    n.skipped
+      ? `nginx: ${n.skipped}`
+      : `nginx: ${n.load.requests} timed requests (after ${n.load.warmup}) of ${n.load.paths.join(', ')} over ${n.load.connections} connections; traced = the tool's filter excluding ${n.excluded_syscalls} of the ${n.seen_syscalls} syscalls a ${report.seen_set_execs}-exec nginx fuzz run saw; ` +
+        `fuzz ${n.fuzz_options.join(' ')} -- ${n.command.join(' ')}`,
     '',
     ...lines,
     '',
     'ratios (median of per-round ratios):',
     ...ratios.map((r) => `  ${r}`),
     '',
-    `bench took ${fmt(report.bench_seconds)} s (rounds: rps ${report.rounds.rps}, fuzz ${report.rounds.fuzz}, until-stable ${report.rounds.stable}, command mode ${report.rounds.cli})`,
+    `bench took ${fmt(report.bench_seconds)} s (rounds: rps ${report.rounds.rps}, fuzz ${report.rounds.fuzz}, until-stable ${report.rounds.stable}, command mode ${report.rounds.cli}, nginx RSS run ${report.rounds.rss})`,
   ].join('\n');
 }

@@ -50,12 +50,12 @@ export async function deliverHttp(input: HttpInput, ctx: DeliveryContext): Promi
     transcripts.push(out);
     // raw bytes are HTTP/1.x bytes: HTTP/2 is only offered when every request is structured
     const offerH2 = requests.every((r) => !isRaw(r));
-    const { socket, tcp, h2 } = await openConnection(endpoint, { offerH2, track: (s) => sockets.add(s) });
-    if (!h2) return run(new H1Connection(socket, tcp), out);
+    const { socket, tls, h2 } = await openConnection(endpoint, { offerH2, track: (s) => sockets.add(s) });
+    if (!h2) return run(new H1Connection(socket, tls), out);
     negotiatedH2 = true;
     out.tokens.push('h2');
     const idleMs = () => (mode === 'idle' ? idleBudget(ctx, started) : 0);
-    return exchangeH2(socket, tcp, endpoint, requests as StructuredRequest[], h2Plan(mode, ctx, idleMs), out);
+    return exchangeH2(socket, endpoint, requests as StructuredRequest[], h2Plan(mode, ctx, idleMs), out);
   };
 
   let cutShort: string | undefined;

@@ -30,10 +30,10 @@ export class H1Connection {
   private ending: Ending | undefined;
   private wake: (() => void) | undefined;
 
-  /** `tcp`: the TCP socket under `socket` (the same one without TLS), which `reset()` aborts */
   constructor(
     readonly socket: net.Socket,
-    private readonly tcp: net.Socket = socket,
+    /** TLS: no RST (a TLS socket has no TCP handle of its own to reset) */
+    private readonly overTls = false,
   ) {
     socket.on('data', (chunk: Buffer) => {
       this.queue.push(...this.reader.push(chunk));
@@ -54,9 +54,9 @@ export class H1Connection {
     return this.ending !== undefined;
   }
 
-  /** Aborts the connection with an RST rather than a FIN. */
+  /** Aborts the connection with an RST rather than a FIN (over TLS: destroys it). */
   reset(): void {
-    resetSocket(this.tcp);
+    if (!this.overTls) resetSocket(this.socket);
     this.socket.destroy();
   }
 

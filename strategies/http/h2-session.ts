@@ -6,7 +6,6 @@ import { findHeader, frame, type StructuredRequest } from './request.js';
 import type { HttpResponse } from './response.js';
 import { SILENCE_IDLE_MS } from './h1-connection.js';
 import type { Transcript } from './h1-modes.js';
-import { resetSocket } from './transport.js';
 
 /**
  * Structured requests over HTTP/2, on a TLS socket whose handshake picked `h2`. Each
@@ -32,10 +31,9 @@ export interface H2Plan {
 const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings', 'host']);
 const MAX_BODY_KEPT = 256 * 1024;
 
-/** `socket` is the TLS socket, `tcp` the TCP socket under it (reset mode aborts it). */
+/** `socket` is the TLS socket the session runs over. */
 export async function exchangeH2(
   socket: net.Socket,
-  tcp: net.Socket,
   endpoint: Endpoint,
   requests: readonly StructuredRequest[],
   plan: H2Plan,
@@ -53,7 +51,9 @@ export async function exchangeH2(
     }
     if (plan.resetAfterMs !== undefined) {
       await sleep(plan.resetAfterMs);
-      resetSocket(tcp);
+      // TLS: the connection is destroyed (a TLS socket has no TCP handle of its own to reset)
+      session.destroy();
+      socket.destroy();
       out.tokens.push('rst');
       return;
     }

@@ -8,10 +8,10 @@ import type { Endpoint } from '../../src/strategy.js';
  */
 
 export interface Connection {
-  /** what requests are spoken over: the TCP socket, or the TLS socket on top of it */
+  /** what requests are spoken over: a TCP socket, or a TLS socket */
   socket: net.Socket;
-  /** the TCP socket itself: only it can be reset (RST) */
-  tcp: net.Socket;
+  /** spoken over TLS: such a connection is destroyed, never reset (see H1Connection.reset) */
+  tls: boolean;
   /** the server chose HTTP/2 during the TLS handshake */
   h2: boolean;
 }
@@ -39,36 +39,37 @@ export function openConnection(endpoint: Endpoint, options: ConnectOptions): Pro
   const where = `${endpoint.host}:${endpoint.port}`;
   return new Promise((resolve, reject) => {
     let connected = false;
-    const tcp = net.connect({ host: endpoint.host, port: endpoint.port });
-    options.track(tcp);
+    // TLS opens its own TCP connection: wrapping an already connected net.Socket crashed
+    // Node 20 in SSL_read (SIGSEGV) when the server answered as the socket was destroyed.
+    const socket = endpoint.tls
+      ? tls.connect({
+          host: endpoint.host,
+          port: endpoint.port,
+          rejectUnauthorized: false,
+          ALPNProtocols: options.offerH2 ? ['h2', 'http/1.1'] : ['http/1.1'],
+          // SNI takes a name, never an address (node warns about an IP)
+          ...(net.isIP(endpoint.host) === 0 ? { servername: endpoint.host } : {}),
+        })
+      : net.connect({ host: endpoint.host, port: endpoint.port });
+    options.track(socket);
     const failed = (err: Error) => {
-      tcp.destroy();
+      socket.destroy();
       if (!connected) reject(new ConnectFailure('refused', `cannot connect to ${where}: ${err.message}`));
       else reject(new ConnectFailure('tls-failed', `TLS handshake with ${where} failed: ${err.message}`));
     };
-    const ready = (socket: net.Socket, h2: boolean) => {
-      tcp.off('error', failed);
+    const ready = (h2: boolean) => {
       socket.off('error', failed);
-      // whoever uses the sockets listens for their errors; none may go unhandled meanwhile
-      for (const s of new Set([tcp, socket])) s.on('error', () => {});
-      resolve({ socket, tcp, h2 });
+      // whoever uses the socket listens for its errors; none may go unhandled meanwhile
+      socket.on('error', () => {});
+      resolve({ socket, tls: endpoint.tls === true, h2 });
     };
-    tcp.once('error', failed);
-    tcp.once('connect', () => {
+    socket.once('error', failed);
+    socket.once('connect', () => {
       connected = true;
-      tcp.setNoDelay(true);
-      if (!endpoint.tls) return ready(tcp, false);
-      const secure = tls.connect({
-        socket: tcp,
-        rejectUnauthorized: false,
-        ALPNProtocols: options.offerH2 ? ['h2', 'http/1.1'] : ['http/1.1'],
-        // SNI takes a name, never an address (node warns about an IP)
-        ...(net.isIP(endpoint.host) === 0 ? { servername: endpoint.host } : {}),
-      });
-      options.track(secure);
-      secure.once('error', failed);
-      secure.once('secureConnect', () => ready(secure, secure.alpnProtocol === 'h2'));
+      socket.setNoDelay(true);
+      if (!endpoint.tls) ready(false);
     });
+    if (endpoint.tls) socket.once('secureConnect', () => ready((socket as tls.TLSSocket).alpnProtocol === 'h2'));
   });
 }
 

@@ -111,7 +111,7 @@ describe('the report', () => {
     }
     [50, 40].forEach((v, round) => record(samples, 'execs_per_sec_jobs1', round, v));
     [90, 84].forEach((v, round) => record(samples, 'execs_per_sec_jobs2', round, v));
-    [100, 120].forEach((v, round) => record(samples, 'rss_mb_jobs1', round, v));
+    [100, 120].forEach((v, round) => record(samples, 'peak_rss_mb', round, v));
     record(samples, 'stable_seconds', 0, 24.5);
     record(samples, 'stable_execs', 0, 1200);
     return {
@@ -152,7 +152,7 @@ describe('the report', () => {
 
   it('survives a JSON round trip and a missing metric becomes null, not a crash', () => {
     const i = input();
-    delete i.samples.rss_mb_jobs1;
+    delete i.samples.peak_rss_mb;
     const r = buildReport(i);
     const back = JSON.parse(JSON.stringify(r)) as Record<string, unknown>;
     expect(back.peak_rss_mb).toBeNull(); // NaN serialises as null
