@@ -2,7 +2,7 @@ import type net from 'node:net';
 import type { DeliveryContext, DeliveryResult, Endpoint } from '../../src/strategy.js';
 import { H1Connection } from './h1-connection.js';
 import { exchangeH2, type H2Plan } from './h2-session.js';
-import { idle, inTurn, partial, pipelined, resetMidway, RESET_AFTER_MS, slowRead, slowSend, Transcript, type Exchange } from './h1-modes.js';
+import { idle, inTurn, partial, pipelined, resetMidway, RESET_AFTER_MS, SLOW_SEND_DELAY_MS, SLOW_SEND_MAX_PIECES, slowRead, slowSend, Transcript, type Exchange } from './h1-modes.js';
 import { responseFeatures } from './features.js';
 import { isRaw, type DeliveryMode, type HttpInput, type HttpRequest, type StructuredRequest } from './request.js';
 import { ConnectFailure, openConnection } from './transport.js';
@@ -111,7 +111,7 @@ function runMode(mode: DeliveryMode, requests: readonly HttpRequest[], connect: 
     case 'reset':
       return connect(requests, (conn, out) => resetMidway(conn, requests, out));
     case 'slow-send':
-      return connect(requests, (conn, out) => slowSend(conn, requests, out));
+      return connect(requests, (conn, out) => slowSend(conn, requests, out, slowSendDelay(ctx)));
     case 'slow-read':
       return connect(requests, (conn, out) => slowRead(conn, requests, out, slowReadPause(ctx)));
     case 'idle':
@@ -119,6 +119,8 @@ function runMode(mode: DeliveryMode, requests: readonly HttpRequest[], connect: 
   }
 }
 
+/** all pauses of a slow send together take at most a quarter of the delivery's time */
+const slowSendDelay = (ctx: DeliveryContext) => Math.min(SLOW_SEND_DELAY_MS, Math.floor(ctx.timeoutMs / 4 / SLOW_SEND_MAX_PIECES));
 const slowReadPause = (ctx: DeliveryContext) => Math.min(SLOW_READ_PAUSE_MS, Math.floor(ctx.timeoutMs / 4));
 
 /** never wait past the delivery's own timeout: that would turn a quiet server into a hang */

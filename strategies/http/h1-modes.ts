@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { HttpResponse } from './response.js';
-import { serialize, type HttpRequest } from './request.js';
-import { H1Connection, type Ending } from './h1-connection.js';
+import { isRaw, serialize, type HttpRequest } from './request.js';
+import { H1Connection, SILENCE_IDLE_MS, type Ending } from './h1-connection.js';
 
 /**
  * The delivery modes over one HTTP/1.x connection (plain or TLS). Each records, in a
@@ -31,6 +31,23 @@ export const RESET_AFTER_MS = 100;
 /** slow-send: the pause between two pieces, and how many pieces a whole input is cut into at most */
 export const SLOW_SEND_DELAY_MS = 15;
 export const SLOW_SEND_MAX_PIECES = 48;
+/**
+ * A request whose framing promises more than it sends (a Content-Length beyond the body,
+ * chunks without the last one, or HTTP/0.9 to a server that reads it as the start of an
+ * HTTP/1.x head) is answered only when the server's own timeout fires:
+ * that it waits is the answer, so it gets this long, not the full silence wait (which,
+ * beyond a short --exec-timeout, would turn it into a hang).
+ */
+export const INCOMPLETE_IDLE_MS = 200;
+const INCOMPLETE: ReadonlySet<string> = new Set(['length-long', 'length-huge', 'chunked-no-end']);
+
+/** How long the server may stay silent after `request` before the exchange ends as `idle`. */
+export function silenceFor(request: HttpRequest | undefined): number {
+  if (!request || isRaw(request)) return SILENCE_IDLE_MS;
+  // most servers read an HTTP/0.9 request line as the start of a 1.x head and wait for the rest
+  if (request.version === 'HTTP/0.9') return INCOMPLETE_IDLE_MS;
+  return request.framing !== undefined && INCOMPLETE.has(request.framing) ? INCOMPLETE_IDLE_MS : SILENCE_IDLE_MS;
+}
 
 const isFinal = (r: HttpResponse) => r.status >= 200 || r.status === 101;
 /**
@@ -53,7 +70,7 @@ export async function inTurn(
     conn.expect(request);
     await write(serialize(request));
     for (;;) {
-      const response = await conn.next();
+      const response = await conn.next(silenceFor(request));
       if (typeof response === 'string') return out.tokens.push(response), false;
       out.answered(request, response);
       if (!isFinal(response)) continue;
@@ -71,7 +88,7 @@ export async function inTurn(
 export async function readAnswers(conn: H1Connection, requests: readonly HttpRequest[], out: Transcript): Promise<void> {
   let answered = 0;
   while (answered < requests.length) {
-    const response = await conn.next();
+    const response = await conn.next(silenceFor(requests[answered]));
     if (typeof response === 'string') return void out.tokens.push(settled(response));
     out.answered(requests[answered]!, response);
     if (!isFinal(response)) continue;
@@ -124,13 +141,13 @@ export async function resetMidway(conn: H1Connection, requests: readonly HttpReq
 }
 
 /** In turn, each request written in small pieces with a pause between them. */
-export function slowSend(conn: H1Connection, requests: readonly HttpRequest[], out: Transcript): Promise<boolean> {
+export function slowSend(conn: H1Connection, requests: readonly HttpRequest[], out: Transcript, delayMs = SLOW_SEND_DELAY_MS): Promise<boolean> {
   const pieces = Math.max(2, Math.floor(SLOW_SEND_MAX_PIECES / requests.length));
   return inTurn(conn, requests, out, async (bytes) => {
     const size = Math.max(1, Math.ceil(bytes.length / pieces));
     for (let start = 0; start < bytes.length && !conn.ended; start += size) {
       conn.write(bytes.subarray(start, start + size));
-      if (start + size < bytes.length) await sleep(SLOW_SEND_DELAY_MS);
+      if (start + size < bytes.length) await sleep(delayMs);
     }
   });
 }

@@ -59,5 +59,6 @@ export function readSeedDir(dir: string, accept: (name: string) => boolean = () 
 
 export function loadSeeds(seedDirs: readonly string[] = []): HttpInput[] {
   const builtin = readSeedDir(findBuiltinCorpusDir(), (name) => name.endsWith('.http'));
-  return [...builtin, ...seedDirs.flatMap((dir) => readSeedDir(dir))];
+  // the user's own requests first: a short run (--max-execs 40) must not spend itself on ours
+  return [...seedDirs.flatMap((dir) => readSeedDir(dir)), ...builtin];
 }

@@ -77,9 +77,12 @@ describe('demo server, end to end', () => {
 
   it('shows that a start-up + GET / profile breaks on the paths the fuzzer found', async () => {
     const entries = await corpusEntries(path.join(out, 'corpus'));
+    // `curl /`: one GET /, delivered plainly (no pipelining, reset or slow mode) to the first endpoint
     const getRoot = entries.find((e) => {
-      const reqs = (e.input as { requests?: { method?: string; path?: string }[] }).requests;
-      return reqs?.length === 1 && reqs[0]?.method === 'GET' && reqs[0]?.path === '/';
+      const input = e.input as { requests?: { method?: string; path?: string; version?: string; framing?: string }[]; mode?: string; endpoint?: number };
+      const reqs = input.requests;
+      const plain = input.mode === undefined && !input.endpoint;
+      return plain && reqs?.length === 1 && reqs[0]?.method === 'GET' && reqs[0]?.path === '/' && reqs[0]?.version === 'HTTP/1.1' && !reqs[0]?.framing;
     });
     // The seeds always contain a plain GET /, and it finds the first request's syscalls.
     const onlyId = getRoot?.id ?? entries.find((e) => e.strategy === 'http')!.id;

@@ -185,21 +185,25 @@ describe('a misbehaving target', () => {
   it('a hang is recorded after --exec-timeout and the run finishes', async () => {
     const out = join(makeTempDir('hang'), 'out');
     const m = mark();
-    const run = await runCli(['fuzz', '--max-execs', '40', '--exec-timeout', '500ms', '--out', out, ...markEnv(m), '--', ...crashy('hang')], { mark: m });
+    const run = await runCli(['fuzz', '--max-execs', '120', '--exec-timeout', '500ms', '--out', out, ...markEnv(m), '--', ...crashy('hang')], { mark: m });
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.timedOut).toBe(false);
     expect(run.stderr).not.toMatch(/seccomplete: (internal )?error|\n\s+at /);
 
     const hangs = crashRecords(out, 'hang');
     expect(hangs.length).toBeGreaterThan(0);
-    for (const { file, record } of hangs) {
-      expect(record.kind).toBe('hang');
-      expect(requestTexts(record.input).some((t) => t.includes('/slow')), `${file}: ${JSON.stringify(record.input)}`).toBe(true);
+    for (const { record } of hangs) expect(record.kind).toBe('hang');
+    const slow = (input: unknown) => requestTexts(input).some((t) => t.includes('/slow'));
+    expect(hangs.some(({ record }) => slow(record.input))).toBe(true);
+    // A request delivered plainly hangs only on /slow; a slow reader, a slow sender or an idle
+    // connection may also outlast a 500 ms timeout on requests the server leaves unanswered.
+    for (const { file, record } of hangs.filter(({ record }) => (record.input as { mode?: string }).mode === undefined)) {
+      expect(slow(record.input), `${file}: ${JSON.stringify(record.input)}`).toBe(true);
     }
     expect(crashRecords(out, 'crash')).toEqual([]);
     const summary = readJson<Summary>(join(out, 'summary.json'));
     expect(summary.reason).toBe('max-execs');
-    expect(summary.executions).toBeGreaterThanOrEqual(40);
+    expect(summary.executions).toBeGreaterThanOrEqual(120);
     expect(summary.hangs).toBeGreaterThanOrEqual(hangs.length);
     expect(await waitForNoMarkedProcesses(m)).toEqual([]);
   });
