@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { allowedNames, errnoRules, parseDockerProfile } from '../../src/profile/docker.js';
-import type { CorpusEntry } from '../../src/corpus/entry.js';
+import { ENTRY_FORMAT, inputId, type CorpusEntry } from '../../src/corpus/entry.js';
 
 /**
  * The issue's user story, end to end with the real tracer on the bundled example:
@@ -76,18 +76,25 @@ describe('demo server, end to end', () => {
   });
 
   it('shows that a start-up + GET / profile breaks on the paths the fuzzer found', async () => {
-    const entries = await corpusEntries(path.join(out, 'corpus'));
-    // `curl /`: one GET /, delivered plainly (no pipelining, reset or slow mode) to the first endpoint
-    const getRoot = entries.find((e) => {
-      const input = e.input as { requests?: { method?: string; path?: string; version?: string; framing?: string }[]; mode?: string; endpoint?: number };
-      const reqs = input.requests;
-      const plain = input.mode === undefined && !input.endpoint;
-      return plain && reqs?.length === 1 && reqs[0]?.method === 'GET' && reqs[0]?.path === '/' && reqs[0]?.version === 'HTTP/1.1' && !reqs[0]?.framing;
-    });
-    // The seeds always contain a plain GET /, and it finds the first request's syscalls.
-    const onlyId = getRoot?.id ?? entries.find((e) => e.strategy === 'http')!.id;
+    // what "trace start-up, then curl /" sees: one plain GET /, replayed alone
+    const input = { requests: [{ method: 'GET', path: '/', version: 'HTTP/1.1', headers: [['Host', 'localhost'], ['User-Agent', 'curl/7.88.1']], body: '' }] };
+    const curlCorpus = path.join(work, 'curl-corpus');
+    await mkdir(curlCorpus, { recursive: true });
+    const id = inputId('http', input);
+    const entry: CorpusEntry = {
+      format: ENTRY_FORMAT,
+      id,
+      strategy: 'http',
+      input,
+      parent: null,
+      found: [],
+      origin: { exec: 0, epoch: 1, job: 0, time: new Date(0).toISOString(), elapsedMs: 0 },
+      signature: '200',
+      describe: 'GET /',
+    };
+    await writeFile(path.join(curlCorpus, `${id}.json`), `${JSON.stringify(entry, null, 2)}\n`);
     const naive = path.join(work, 'naive');
-    const replay = await cli(['replay', path.join(out, 'corpus'), '--only', onlyId.slice(0, 16), '--out', naive, '--json', '--', ...TARGET]);
+    const replay = await cli(['replay', curlCorpus, '--out', naive, '--json', '--', ...TARGET]);
     expect(replay.exitCode, replay.stderr).toBe(0);
     const verify = await cli(['verify', '--json', '--profile', path.join(naive, 'profile.json'), '--corpus', path.join(out, 'corpus'), '--', ...TARGET]);
     expect(verify.exitCode).toBe(1);
