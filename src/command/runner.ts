@@ -10,7 +10,7 @@ import { straceArgs, type TraceMode } from '../trace/strace.js';
 import { assertCommandExists } from '../target/command.js';
 import type { CommandTargetSpec } from '../target/spec.js';
 import type { CommandRunner, Content, Invocation, ProcessResult } from './invocation.js';
-import { signalGroup, trackGroup } from '../util/process-groups.js';
+import { GROUP_LEADER, signalGroup, trackGroup } from '../util/process-groups.js';
 import { clearDir, contentBytes, digestDir, feedFifo, materialize } from './materialize.js';
 import { FsSandbox } from './sandbox.js';
 
@@ -104,19 +104,16 @@ export class CommandTarget implements CommandRunner {
     let stderrTail = Buffer.alloc(0);
     let stderrHead = Buffer.alloc(0);
     let timedOut = false;
-    // detached: a process group of its own, so that a timeout ends exactly what it started
+    // a process group of its own, so that a timeout ends exactly what it started
     const child = execa(spawned.file, spawned.args, {
+      ...GROUP_LEADER,
       cwd,
       env: this.environment(invocation, tmp),
       extendEnv: false,
-      detached: true,
       // execa passes a file descriptor through to spawn (its types list only the named forms)
       stdin: (stdinFd ?? 'ignore') as 'ignore',
       stdout: 'pipe',
       stderr: 'pipe',
-      buffer: false,
-      reject: false,
-      cleanup: false,
       encoding: 'buffer',
     });
     this.groupId = child.pid;

@@ -1,7 +1,7 @@
 import { execa, type ResultPromise } from 'execa';
 import { environmentError } from '../errors.js';
 import { assertCommandExists } from '../target/command.js';
-import { signalGroup, trackGroup } from '../util/process-groups.js';
+import { GROUP_LEADER, signalGroup, trackGroup } from '../util/process-groups.js';
 
 /**
  * Fuzzed arguments reach any path the program accepts: `gzip -f -S x /dev/null` deletes
@@ -27,13 +27,10 @@ export class FsSandbox {
     // Without root, a user namespace in which we are root may mount; the program then sees uid 0.
     const unshareArgs = [...(userNamespace ? ['--map-root-user'] : []), '--mount', '--propagation', 'private'];
     const holder = execa(tools.unshare, [...unshareArgs, '--', '/bin/sh', '-c', SETUP_SCRIPT, 'seccomplete-sandbox', ...writable], {
-      detached: true,
+      ...GROUP_LEADER,
       stdin: 'pipe', // the holder lives until this pipe closes: also when seccomplete dies
       stdout: 'pipe',
       stderr: 'pipe',
-      buffer: false,
-      reject: false,
-      cleanup: false,
       encoding: 'utf8',
     });
     trackGroup(holder.pid);

@@ -13,7 +13,7 @@ import { sleep } from '../util/duration.js';
 import { canConnect, freePort, holdPort } from './ports.js';
 import { childPids, isTreeAsleep, processState } from './process-tree.js';
 import { portsNeeded, renderPlaceholders, type Placeholders, type ServerTargetSpec } from './spec.js';
-import { signalGroup, trackGroup } from '../util/process-groups.js';
+import { GROUP_LEADER, signalGroup, trackGroup } from '../util/process-groups.js';
 
 export interface InstanceOptions {
   /** a directory private to this run; each instance makes its workdirs below it */
@@ -137,13 +137,10 @@ export class TargetInstance {
       cwd: process.cwd(),
       env: { ...this.spec.env },
       extendEnv: true,
-      detached: true,
+      ...GROUP_LEADER,
       stdin: 'ignore',
       stdout: 'pipe',
       stderr: 'pipe',
-      buffer: false,
-      reject: false,
-      cleanup: false,
       encoding: 'utf8',
     });
     this.child = child;

@@ -4,6 +4,14 @@
  * exception included) ends exactly those groups: by group id, never by name.
  */
 const live = new Set<number>();
+
+/**
+ * execa options for a process that leads a group of its own: `detached` makes the group
+ * (so a timeout or an exit ends everything it started, by group id), output is streamed
+ * rather than buffered, an exit code is an answer rather than an error, and execa's own
+ * clean-up stays off because the group is ours to end (trackGroup, signalGroup).
+ */
+export const GROUP_LEADER = { detached: true, buffer: false, reject: false, cleanup: false } as const;
 let hooked = false;
 
 /** Records a group started with `detached: true` (its id is the leader's pid). */

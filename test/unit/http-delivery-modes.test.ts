@@ -419,3 +419,25 @@ describe('resetSocket', () => {
     expect(serverError).toBe('ECONNRESET');
   });
 });
+
+describe('waiting for an answer', () => {
+  // A server that reads everything and never answers. The delivery's deadline (500 ms) lies
+  // between the short wait for an incomplete request (200 ms) and the silence wait (750 ms):
+  // which one ended the delivery shows in its signature, `idle` or `timeout`.
+  const silent = () => listen(net.createServer((s) => s.resume()));
+  const deliver = async (input: HttpInput, endpoint: Endpoint, timeoutMs = 500) => (await deliverHttp(input, context([endpoint], timeoutMs))).signature;
+
+  it('gives an incomplete request (Content-Length beyond the body, no last chunk, HTTP/0.9) the short wait, a complete one the long', async () => {
+    const endpoint = await silent();
+    for (const request of [post('/', 'abc', { framing: 'length-long' }), post('/', 'abc', { framing: 'chunked-no-end' }), get('/', { version: 'HTTP/0.9', headers: [] })]) {
+      expect(await deliver({ requests: [request] }, endpoint), JSON.stringify(request)).toBe('idle');
+    }
+    expect(await deliver({ requests: [get('/')] }, endpoint)).toBe('timeout');
+  });
+
+  it('fits a slow send into a quarter of the delivery time', async () => {
+    const endpoint = await silent();
+    // 48 pieces at the full 15 ms pause take 700 ms, beyond a 500 ms deadline; scaled, they fit
+    expect(await deliver({ requests: [post('/', 'x'.repeat(4000), { framing: 'length-long' })], mode: 'slow-send' }, endpoint)).toBe('idle');
+  });
+});
