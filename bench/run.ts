@@ -16,15 +16,17 @@
  *    read-only mount namespace, and full strace);
  *    `fuzz --strategies args,files,stdin,env --max-execs N -- gzip` with --jobs 1 and 2.
  * 5. nginx (examples/nginx, HTTP on {port} and HTTPS/HTTP/2 on {port2}): the same
- *    throughput comparison, untraced and under the tool's own filter after a short nginx
- *    fuzz run; `fuzz --max-execs N` with --jobs 1 and 2; the peak RSS of seccomplete
- *    during one `fuzz --time 5m` (60 s with --quick).
+ *    throughput comparison, untraced and under the tool's own filter after an nginx fuzz
+ *    run until stable; `fuzz --time 40s` (20 s with --quick) with --jobs 1 and 2 resuming
+ *    that saturated run (the steady state, where inputs overlap: execs_per_sec_jobs*), and
+ *    `fuzz --max-execs N` from nothing (execs_per_sec_cold_jobs*); the peak RSS of
+ *    seccomplete during one `fuzz --time 5m` (60 s with --quick).
  *
  * Progress goes to stderr; stdout gets the table, or with --json one JSON object.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -80,6 +82,10 @@ const NGINX_FUZZ_OPTIONS = [
   ...NGINX_ENDPOINTS.flatMap((e) => ['--endpoint', e]),
 ];
 /** static files and a proxied answer (through the upstream on {port3}); each has a Content-Length, as the load generator needs */
+/** the nginx run whose seen set the traced variant uses, and which the steady-state fuzz runs resume */
+const NGINX_SEEN_STOP = ['--until-stable', '10s', '--time', '150s'];
+const round1 = (x: number) => Math.round(x * 10) / 10;
+let nginxSaturatedOut: string | undefined;
 const NGINX_LOAD_PATHS = ['/', '/files/readme.txt', '/api/hello'];
 const DEMO_LOAD_PATHS = ['/', '/files/'];
 
@@ -125,6 +131,8 @@ interface Settings {
   cliRounds: number;
   cliRunsPerSample: number;
   cliFuzzExecs: number;
+  /** length of each resumed nginx fuzz run whose executions per second are reported */
+  nginxFuzzSeconds: number;
   /** length of the nginx fuzz run whose peak RSS is reported */
   rssRunSeconds: number;
   load: Omit<LoadOptions, 'host' | 'port' | 'paths'>;
@@ -171,6 +179,7 @@ function settingsFrom(argv: string[]): Settings {
     cliRounds: quick ? 3 : 5,
     cliRunsPerSample: quick ? 40 : 100,
     cliFuzzExecs: quick ? 300 : 600,
+    nginxFuzzSeconds: quick ? 20 : 40,
     rssRunSeconds: quick ? 60 : 300,
     load: {
       connections: 8,
@@ -211,10 +220,26 @@ interface FuzzOutcome {
 
 let runCounter = 0;
 
-/** One `seccomplete fuzz` run (of the demo server unless `target` says otherwise) in a fresh --out; reads summary.json. */
-async function fuzz(tmp: string, label: string, flags: string[], timeoutMs: number, target: string[] = SERVER_COMMAND): Promise<FuzzOutcome & { coverageFile: string }> {
+/**
+ * One `seccomplete fuzz` run (of the demo server unless `target` says otherwise) in a fresh
+ * --out; reads summary.json. `resumeFrom`: the --out of an earlier run, copied first, so the
+ * run resumes it; executions and time are then this run's own.
+ */
+async function fuzz(
+  tmp: string,
+  label: string,
+  flags: string[],
+  timeoutMs: number,
+  target: string[] = SERVER_COMMAND,
+  resumeFrom?: string,
+): Promise<FuzzOutcome & { coverageFile: string }> {
   const id = `${label}-${++runCounter}`;
   const out = path.join(tmp, id);
+  let before = { executions: 0, elapsedMs: 0 };
+  if (resumeFrom) {
+    await cp(resumeFrom, out, { recursive: true });
+    before = JSON.parse(await readFile(path.join(out, 'summary.json'), 'utf8')) as typeof before;
+  }
   const rssFile = path.join(tmp, `${id}.rss.json`);
   const args = ['--import', RSS_PROBE, BIN, 'fuzz', ...flags, '--out', out, '-q', '--', ...target];
   const result = await run(process.execPath, args, {
@@ -234,7 +259,13 @@ async function fuzz(tmp: string, label: string, flags: string[], timeoutMs: numb
   } catch {
     progress(`warning: no peak RSS from ${label} (the probe wrote nothing)`);
   }
-  return { executions: summary.executions, elapsedMs: summary.elapsedMs, rssMb, reason: summary.reason, coverageFile: path.join(out, 'coverage.json') };
+  return {
+    executions: summary.executions - before.executions,
+    elapsedMs: summary.elapsedMs - before.elapsedMs,
+    rssMb,
+    reason: summary.reason,
+    coverageFile: path.join(out, 'coverage.json'),
+  };
 }
 
 // ---------------------------------------------------------------- throughput
@@ -350,6 +381,7 @@ type Job =
   | { kind: 'cli_fuzz'; jobs: 1 | 2 }
   | { kind: 'nginx_rps'; variant: NginxRpsVariant }
   | { kind: 'nginx_fuzz'; jobs: 1 | 2 }
+  | { kind: 'nginx_fuzz_cold'; jobs: 1 | 2 }
   | { kind: 'nginx_rss' };
 
 /** The syscalls a fuzz run saw, and what the tool would exclude from the filter at its next epoch (multiplexers stay traced). */
@@ -409,8 +441,10 @@ async function main(): Promise<void> {
   if (nginxSkipped) {
     progress(`nginx ${nginxSkipped}`);
   } else {
-    progress(`nginx seen set: fuzz --max-execs ${s.seenExecs} ${NGINX_FUZZ_OPTIONS.join(' ')} -- ${NGINX_COMMAND.join(' ')}`);
-    const nginxSeenRun = await fuzz(tmp, 'nginx-seen', [...NGINX_FUZZ_OPTIONS, '--max-execs', String(s.seenExecs)], 300_000, NGINX_COMMAND);
+    progress(`nginx seen set: fuzz ${NGINX_SEEN_STOP.join(' ')} ${NGINX_FUZZ_OPTIONS.join(' ')} -- ${NGINX_COMMAND.join(' ')}`);
+    const nginxSeenRun = await fuzz(tmp, 'nginx-seen', [...NGINX_FUZZ_OPTIONS, ...NGINX_SEEN_STOP], 300_000, NGINX_COMMAND);
+    nginxSaturatedOut = path.dirname(nginxSeenRun.coverageFile);
+    nginx.seen_run = { executions: nginxSeenRun.executions, seconds: round1(nginxSeenRun.elapsedMs / 1000), reason: nginxSeenRun.reason };
     const nginxSeen = await seenSet(nginxSeenRun.coverageFile);
     nginx.seen_syscalls = nginxSeen.seen.length;
     nginx.excluded_syscalls = nginxSeen.toolExclude.length;
@@ -442,6 +476,7 @@ async function main(): Promise<void> {
       : [
           { alternatives: NGINX_RPS_VARIANTS.map((variant): Job => ({ kind: 'nginx_rps', variant })), rounds: s.rpsRounds },
           { alternatives: [{ kind: 'nginx_fuzz', jobs: 1 } as const, { kind: 'nginx_fuzz', jobs: 2 } as const], rounds: s.fuzzRounds },
+          { alternatives: [{ kind: 'nginx_fuzz_cold', jobs: 1 } as const, { kind: 'nginx_fuzz_cold', jobs: 2 } as const], rounds: 1 },
           { alternatives: [{ kind: 'nginx_rss' } as const], rounds: 1 },
         ]),
   ]);
@@ -465,11 +500,18 @@ async function main(): Promise<void> {
       if (r.rssMb !== undefined) record(samples, `example_rss_mb_jobs${item.jobs}`, round, r.rssMb);
       progress(`${where} fuzz --jobs ${item.jobs}: ${r.executions} execs in ${(r.elapsedMs / 1000).toFixed(1)} s = ${eps.toFixed(1)} execs/s, peak RSS ${r.rssMb?.toFixed(0) ?? '?'} MB`);
     } else if (item.kind === 'nginx_fuzz') {
-      const r = await fuzz(tmp, `nginx-jobs${item.jobs}`, [...NGINX_FUZZ_OPTIONS, '--max-execs', String(s.fuzzExecs), '--jobs', String(item.jobs)], 300_000, NGINX_COMMAND);
+      // the steady state: resuming the saturated campaign, as a long run spends its hours
+      const flags = [...NGINX_FUZZ_OPTIONS, '--time', `${s.nginxFuzzSeconds}s`, '--jobs', String(item.jobs)];
+      const r = await fuzz(tmp, `nginx-jobs${item.jobs}`, flags, (s.nginxFuzzSeconds + 120) * 1000, NGINX_COMMAND, nginxSaturatedOut);
       const eps = execsPerSecond(r);
       record(samples, `execs_per_sec_jobs${item.jobs}`, round, eps);
       if (r.rssMb !== undefined) record(samples, `nginx_rss_mb_jobs${item.jobs}`, round, r.rssMb);
-      progress(`${where} nginx fuzz --jobs ${item.jobs}: ${r.executions} execs in ${(r.elapsedMs / 1000).toFixed(1)} s = ${eps.toFixed(1)} execs/s, peak RSS ${r.rssMb?.toFixed(0) ?? '?'} MB`);
+      progress(`${where} nginx fuzz --jobs ${item.jobs}, resumed after saturation: ${r.executions} execs in ${(r.elapsedMs / 1000).toFixed(1)} s = ${eps.toFixed(1)} execs/s, peak RSS ${r.rssMb?.toFixed(0) ?? '?'} MB`);
+    } else if (item.kind === 'nginx_fuzz_cold') {
+      const r = await fuzz(tmp, `nginx-cold-jobs${item.jobs}`, [...NGINX_FUZZ_OPTIONS, '--max-execs', String(s.fuzzExecs), '--jobs', String(item.jobs)], 300_000, NGINX_COMMAND);
+      const eps = execsPerSecond(r);
+      record(samples, `execs_per_sec_cold_jobs${item.jobs}`, round, eps);
+      progress(`${where} nginx fuzz --jobs ${item.jobs} from nothing: ${r.executions} execs in ${(r.elapsedMs / 1000).toFixed(1)} s = ${eps.toFixed(1)} execs/s`);
     } else if (item.kind === 'nginx_rss') {
       const r = await fuzz(tmp, 'nginx-rss', [...NGINX_FUZZ_OPTIONS, '--time', `${s.rssRunSeconds}s`], (s.rssRunSeconds + 120) * 1000, NGINX_COMMAND);
       if (r.rssMb !== undefined) record(samples, 'peak_rss_mb', round, r.rssMb);

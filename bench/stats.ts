@@ -169,9 +169,12 @@ export interface BenchReport {
   nginx_cpu_overhead_ratio: number;
   nginx_cpu_ms_per_request: Record<NginxRpsVariant, number>;
   nginx_trace_events_per_request: number;
-  /** nginx: `fuzz --max-execs N` with --jobs 1 and --jobs 2 */
+  /** nginx: `fuzz --time T` with --jobs 1 and --jobs 2, resuming the saturated seen-set run (the steady state of a long run) */
   execs_per_sec_jobs1: number;
   execs_per_sec_jobs2: number;
+  /** nginx: `fuzz --max-execs N` from nothing, with --jobs 1 and --jobs 2 (discovery phase: inputs run alone) */
+  execs_per_sec_cold_jobs1: number;
+  execs_per_sec_cold_jobs2: number;
   /** nginx: jobs2 / jobs1, median of per-round ratios */
   jobs2_speedup_ratio: number;
   /** peak RSS of the seccomplete process during one nginx fuzz run of peak_rss_run.seconds */
@@ -221,6 +224,8 @@ export interface NginxSetup {
   seen_syscalls: number;
   /** syscalls the traced variant's filter excluded (the seen set minus what the tool keeps traced) */
   excluded_syscalls: number;
+  /** the nginx run that gave the seen set (until stable): the steady-state runs resume it */
+  seen_run?: { executions: number; seconds: number; reason: string };
   load: BenchReport['load'];
 }
 
@@ -289,6 +294,8 @@ export function buildReport(input: ReportInput): BenchReport {
     execs_per_sec_jobs1: sig(m(s, 'execs_per_sec_jobs1')),
     execs_per_sec_jobs2: sig(m(s, 'execs_per_sec_jobs2')),
     jobs2_speedup_ratio: sig(pairedRatio(s.execs_per_sec_jobs2 ?? [], s.execs_per_sec_jobs1 ?? []).ratio),
+    execs_per_sec_cold_jobs1: sig(m(s, 'execs_per_sec_cold_jobs1')),
+    execs_per_sec_cold_jobs2: sig(m(s, 'execs_per_sec_cold_jobs2')),
     peak_rss_mb: sig(m(s, 'peak_rss_mb')),
     peak_rss_run: {
       target: 'nginx',

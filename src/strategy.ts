@@ -2,13 +2,28 @@ import type fc from 'fast-check';
 import type { CommandRunner } from './command/invocation.js';
 import type { Rng } from './util/rng.js';
 
+/**
+ * How an endpoint is reached: a TCP stream (http://, https://, tcp://), UDP datagrams
+ * (udp://) or a Unix stream socket (unix:PATH).
+ */
+export type Transport = 'tcp' | 'udp' | 'unix';
+
 /** Where a live target instance can be reached. */
 export interface Endpoint {
+  /** tcp and udp: the address (unix endpoints have none: `localhost`) */
   host: string;
+  /** tcp and udp: the port (unix endpoints have none: 0) */
   port: number;
   /** https: spoken over TLS (any certificate accepted), HTTP/2 when the server picks it through ALPN */
   tls?: boolean;
+  /** absent = tcp, so that every http/https endpoint stays what it was */
+  transport?: Transport;
+  /** unix: the socket file, placeholders rendered */
+  path?: string;
 }
+
+/** The transport of an endpoint (absent means TCP). */
+export const transportOf = (e: Endpoint): Transport => e.transport ?? 'tcp';
 
 /** A syscall failure injected by the tracer (strace -e inject=SYSCALL:error=ERRNO:when=N). */
 export interface Fault {
@@ -122,6 +137,12 @@ export interface InputChannel<I = unknown> {
 /** A channel into a long-running server: requests, signals, restarts under faults. */
 export interface Strategy<I = unknown> extends InputChannel<I> {
   readonly target?: 'server';
+  /**
+   * Deliveries of this channel may overlap on one instance: each opens its own
+   * connections and never uses `ctx.target`. The executor then keeps several in flight
+   * and re-runs alone only those in flight when something new appeared.
+   */
+  readonly overlapping?: boolean;
   /** send the input to a live target and wait for its answer */
   deliver(input: I, ctx: DeliveryContext): Promise<DeliveryResult>;
 }

@@ -20,6 +20,8 @@ export interface CampaignCliOptions extends TargetCliOptions, FormatCliOptions {
   corpus?: string;
   jobs: number;
   seed: number;
+  /** --inflight: overlapped inputs per job once discovery is quiet (1 = never overlap) */
+  inflight: number;
   time?: number;
   maxExecs?: number;
   untilStable?: number;
@@ -118,6 +120,7 @@ export async function runCampaignCommand(
     target,
     strategies,
     jobs: mode.kind === 'replay' ? 1 : o.jobs,
+    inflight: mode.kind === 'replay' ? 1 : o.inflight,
     seed: o.seed,
     outDir,
     corpusDir,

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { parseCoverageFile } from '../engine/campaign.js';
+import { OVERLAP_AFTER_QUIET_EXECS, parseCoverageFile } from '../engine/campaign.js';
 import { dataError, ExitCode, UserError } from '../errors.js';
 import { emitDockerProfile, resolveRuntimeNeeds } from '../profile/emit.js';
 import { calibrateRuntime } from '../profile/runtime-calibration.js';
@@ -86,7 +86,13 @@ export function buildProgram(): Command {
       .argument('<command...>', 'the target command, after --; use {port} and {workdir}'),
   )
     .option('-j, --jobs <n>', 'target instances run in parallel, each with its own port and workdir', intArg('--jobs'), 1)
-    .option('--seed <n>', 'random seed: with --jobs 1 the same seed gives the same inputs', intArg('--seed'), 1)
+    .option('--seed <n>', 'random seed: with --jobs 1 the same seed gives the same inputs (until inputs overlap: see --inflight)', intArg('--seed'), 1)
+    .option(
+      '--inflight <n>',
+      `servers: once ${OVERLAP_AFTER_QUIET_EXECS} executions in a row found no new syscall, keep up to N inputs of http (and other connection channels) in flight per job; whatever new they show is re-run alone to find its owner. 1: every input alone, reproducible with --seed`,
+      intArg('--inflight'),
+      16,
+    )
     .option('--time <duration>', 'stop after this run took this long (e.g. 10m, 2h)', durationArg)
     .option('--max-execs <n>', 'stop when the campaign (resumed runs included) reached this many executions', intArg('--max-execs'))
     .option(
@@ -121,7 +127,7 @@ export function buildProgram(): Command {
       const only = opts.only ? opts.only.split(',').map((s) => s.trim()).filter(Boolean) : [];
       const code = await runCampaignCommand(
         command,
-        { ...opts, jobs: 1, seed: 1, resume: false },
+        { ...opts, jobs: 1, seed: 1, inflight: 1, resume: false },
         { kind: 'replay', corpus, only, minimize: opts.minimize === true },
       );
       program.setOptionValue('exitCode', code);

@@ -18,7 +18,7 @@ import type { TargetSpec } from '../target/spec.js';
 import type { TraceMode } from '../trace/strace.js';
 import { writeJsonAtomically } from '../util/atomic.js';
 import { createRng } from '../util/rng.js';
-import type { Execution, JobExecutor } from './executor.js';
+import type { Execution, JobExecutor, Segment } from './executor.js';
 import { createExecutor } from './create-executor.js';
 import { findValue, Scheduler } from './scheduler.js';
 import { stopReason, type StopReason, type StopRuleOptions } from './stop-rule.js';
@@ -59,6 +59,16 @@ export interface CampaignOptions {
   settleMs: number;
   maxSettleMs: number;
   execTimeoutMs: number;
+  /**
+   * How many inputs of overlapping channels (http, tcp...) one job may keep in flight
+   * once discovery has slowed down; 1 runs every input alone (and keeps --seed runs
+   * reproducible to the end).
+   */
+  inflight: number;
+  /** executions in a row without a new syscall before inputs overlap (OVERLAP_AFTER_QUIET_EXECS) */
+  overlapAfter?: number;
+  /** how each job's executor is made (tests put a scripted target behind the real executor) */
+  createExecutor?: typeof createExecutor;
   /** replay: run these inputs and nothing else */
   replay?: Input[];
   /** trace every syscall in every execution (minimisation needs full feature sets) */
@@ -107,19 +117,49 @@ const RESTART_AFTER_REDUNDANT_EVENTS = 200;
 const RESTART_AFTER_STALE_EXECS = 100;
 /** ...and in any case now and then, so that once-per-process paths are counted again. */
 const MAX_EPOCH_EXECS = 2000;
+/** ...but not more often than this: overlapped inputs run 2000 executions in a few seconds, and a restart costs one or two. */
+const MIN_EPOCH_MS = 30_000;
 /** What one restart inside an execution costs, in executions' worth, for the scheduler's energy. */
 const RESTART_COST = 4;
 /** A target that fails to start this many times in a row ends the run. */
 const MAX_START_FAILURES = 3;
+/**
+ * Inputs overlap only after this many executions in a row found no new syscall: while
+ * discovery is brisk, every find would cost re-running its candidates alone anyway.
+ */
+export const OVERLAP_AFTER_QUIET_EXECS = 150;
+
+/**
+ * What an overlapped stream showed that needs an exact owner: syscalls nobody had seen,
+ * or a crash or hang. The candidates are re-run alone, oldest first, until each is
+ * reproduced; what none reproduces goes to `fallback`, the execution it was charged to.
+ */
+interface Reattribution {
+  features: Set<string>;
+  failure: Execution | undefined;
+  queue: Input[];
+  fallback: Execution;
+}
 
 interface JobState {
   executor: JobExecutor;
   excluded: Set<string>;
   epochExecs: number;
+  epochStartedAt: number;
   epochRedundant: number;
   lastExecution: Execution | undefined;
   startFailures: number;
+  /** executions and start-ups running on this job now (several only when overlapped) */
+  busy: number;
+  /** whether the executions in flight are overlapped ones */
+  overlapping: boolean;
+  /** an input that must run alone, waiting for the overlapped ones to finish */
+  held: Input | undefined;
+  reattribution: Reattribution | undefined;
 }
+
+/** One unit of work for the loop: run it, then look for more. */
+type Work = () => Promise<void>;
 
 /**
  * One fuzzing (or replay) campaign: the stage that ties executors, observers,
@@ -143,6 +183,8 @@ export class Campaign {
   private lastFindAt = 0;
   /** executions (ordinary and under faults) when the last find came */
   private lastFindExecs = 0;
+  /** executions (ordinary and fault) when the last new syscall or argument class was found */
+  private lastSyscallFindExecs = 0;
   private lastFind: string | undefined;
   private stopping: StopReason | undefined;
   private fatal: unknown;
@@ -183,6 +225,8 @@ export class Campaign {
       await this.loop();
       // Shutting every target down is the last execution of each epoch.
       for (const job of this.jobs) await this.shutdown(job);
+      // No time left to find owners: what overlapped inputs showed is kept all the same.
+      for (const job of this.jobs) await this.settleReattribution(job);
       if (this.fatal) throw this.fatal;
       const coverage = this.coverageFile();
       await writeJsonAtomically(path.join(o.outDir, 'coverage.json'), coverage);
@@ -246,6 +290,8 @@ export class Campaign {
     this.priorElapsedMs = data.elapsedMs;
     this.epochs = data.epochs;
     this.execIndex = data.executions;
+    // the quiet streak survives a resume: a saturated campaign goes on overlapping at once
+    this.lastSyscallFindExecs = Math.max(0, ...Object.entries(data.features).filter(([f]) => !isSecondaryFeature(f)).map(([, r]) => r.firstExec));
     this.excludableNow = new Set(this.coverage.excludable());
     return true;
   }
@@ -256,12 +302,17 @@ export class Campaign {
       executor: undefined as unknown as JobExecutor,
       excluded: new Set(),
       epochExecs: 0,
+      epochStartedAt: 0,
       epochRedundant: 0,
       lastExecution: undefined,
       startFailures: 0,
+      busy: 0,
+      overlapping: false,
+      held: undefined,
+      reattribution: undefined,
     };
     const place = { runDir: this.runDir, slot, stracePath: o.stracePath, arch: o.arch };
-    state.executor = createExecutor(o.target, place, this.strategyByName, {
+    state.executor = (o.createExecutor ?? createExecutor)(o.target, place, this.strategyByName, {
       features: { argFeatures: o.argFeatures, arch: o.arch },
       settleMs: o.settleMs,
       maxSettleMs: o.maxSettleMs,
@@ -272,55 +323,47 @@ export class Campaign {
   }
 
   private async loop(): Promise<void> {
-    const queue = new PQueue({ concurrency: this.options.jobs });
-    const idle = [...this.jobs];
+    const queue = new PQueue({ concurrency: this.options.jobs * Math.max(1, this.options.inflight) });
     let wake: (() => void) | undefined;
+    const poke = () => {
+      const w = wake;
+      wake = undefined;
+      w?.();
+    };
     const progressTimer = setInterval(() => this.tick(), 250);
+    let nextJob = 0;
     try {
       for (;;) {
         this.stopping ??= this.checkStop();
         if (this.stopping) break;
-        if (idle.length === 0) {
-          await new Promise<void>((resolve) => (wake = resolve));
-          continue;
+        let work: Work | 'replayed' | undefined;
+        // round robin, so that one job's stream of overlapped inputs does not starve another
+        for (let k = 0; k < this.jobs.length && !work; k++) {
+          const job = this.jobs[(nextJob + k) % this.jobs.length] as JobState;
+          work = this.nextWork(job);
+          if (work) nextJob = (nextJob + k + 1) % this.jobs.length;
         }
-        const job = idle.shift() as JobState;
-        if (!job.executor.alive) {
-          // Start (or restart) the target before choosing an input: the start-up may
-          // change what the scheduler knows.
-          queue.add(async () => {
-            try {
-              await this.startEpoch(job);
-            } catch (err) {
-              this.fail(err);
-            } finally {
-              idle.push(job);
-              wake?.();
-            }
-          });
-          continue;
-        }
-        const input = this.scheduler.next(this.execIndex, !this.options.replay);
-        if (!input) {
+        if (work === 'replayed') {
           // replay: wait for the executions in flight, then we are done
           await queue.onIdle();
           if (this.scheduler.queued === 0) {
             this.stopping ??= 'replayed';
             break;
           }
-          idle.push(job);
           continue;
         }
-        const index = this.execIndex++;
-        if (this.options.logInputs) appendFileSync(this.options.logInputs, `${inputId(input.strategy, input.data)}\n`);
+        if (!work) {
+          await new Promise<void>((resolve) => (wake = resolve));
+          continue;
+        }
+        const run = work;
         queue.add(async () => {
           try {
-            await this.step(job, input, index);
+            await run();
           } catch (err) {
             this.fail(err);
           } finally {
-            idle.push(job);
-            wake?.();
+            poke();
           }
         });
       }
@@ -329,6 +372,88 @@ export class Campaign {
       clearInterval(progressTimer);
       this.tick(true);
     }
+  }
+
+  /**
+   * What `job` should do next, with its busy count already taken; undefined when it must
+   * wait (for overlapped inputs to finish, or for a free slot).
+   */
+  private nextWork(job: JobState): Work | 'replayed' | undefined {
+    if (job.busy === 0) {
+      job.overlapping = false;
+      if (!job.executor.alive) return this.busy(job, () => this.startEpoch(job));
+      const held = job.held;
+      if (held) {
+        job.held = undefined;
+        return this.exactStep(job, held);
+      }
+      if (job.reattribution) return this.busy(job, () => this.reattribute(job));
+      const input = this.scheduler.next(this.execIndex, !this.options.replay);
+      if (!input) return 'replayed';
+      if (this.mayOverlap(job, input) && !this.epochIsStale(job)) {
+        job.overlapping = true;
+        return this.overlappedStep(job, input, true);
+      }
+      return this.exactStep(job, input);
+    }
+    if (!job.overlapping || job.busy >= this.options.inflight || job.held || job.reattribution) return undefined;
+    if (!job.executor.alive || this.epochIsStale(job)) return undefined; // drain first
+    const input = this.scheduler.next(this.execIndex, true);
+    if (!input) return undefined;
+    if (!this.mayOverlap(job, input)) {
+      job.held = input;
+      return undefined;
+    }
+    return this.overlappedStep(job, input, false);
+  }
+
+  /** Runs `fn` with the job's busy count held. */
+  private busy(job: JobState, fn: () => Promise<void>): Work {
+    job.busy += 1;
+    return async () => {
+      try {
+        await fn();
+      } finally {
+        job.busy -= 1;
+      }
+    };
+  }
+
+  private exactStep(job: JobState, input: Input): Work {
+    const index = this.execIndex++;
+    this.logInput(input);
+    return this.busy(job, async () => {
+      await this.step(job, input, index);
+    });
+  }
+
+  private overlappedStep(job: JobState, input: Input, first: boolean): Work {
+    const index = this.execIndex++;
+    this.logInput(input);
+    return this.busy(job, async () => {
+      if (first) await this.creditLate(job);
+      const ex = await (job.executor.runOverlapped as NonNullable<JobExecutor['runOverlapped']>)(input, index);
+      job.epochExecs += 1;
+      job.epochRedundant += ex.observation.redundant;
+      await this.recordOverlapped(job, ex);
+    });
+  }
+
+  private logInput(input: Input): void {
+    if (this.options.logInputs) appendFileSync(this.options.logInputs, `${inputId(input.strategy, input.data)}\n`);
+  }
+
+  /** Overlap only when it pays and cannot blur anything: quiet discovery, an overlapping channel, no replay. */
+  private mayOverlap(job: JobState, input: Input): boolean {
+    const o = this.options;
+    if (o.inflight <= 1 || o.replay || o.fullTrace || !job.executor.runOverlapped) return false;
+    if (this.strategyByName.get(input.strategy)?.target === 'command') return false;
+    if (!(this.strategyByName.get(input.strategy) as { overlapping?: boolean } | undefined)?.overlapping) return false;
+    return this.totalExecutions() - this.lastSyscallFindExecs >= (o.overlapAfter ?? OVERLAP_AFTER_QUIET_EXECS);
+  }
+
+  private totalExecutions(): number {
+    return this.coverage.executions + this.coverage.faultExecutions;
   }
 
   private fail(err: unknown): void {
@@ -355,6 +480,7 @@ export class Campaign {
     const mode = this.traceMode();
     job.excluded = new Set(mode.kind === 'coverage' ? mode.exclude : []);
     job.epochExecs = 0;
+    job.epochStartedAt = performance.now();
     job.epochRedundant = 0;
     let ex: Execution | undefined;
     try {
@@ -382,14 +508,14 @@ export class Campaign {
     await this.record(job, ex);
   }
 
-  private async step(job: JobState, input: Input, index: number): Promise<void> {
+  private async step(job: JobState, input: Input, index: number): Promise<Execution | undefined> {
     await this.creditLate(job);
     if (this.epochIsStale(job)) {
       await this.shutdown(job);
       await this.startEpoch(job);
       if (!job.executor.alive) {
         this.scheduler.enqueue(input);
-        return;
+        return undefined;
       }
     }
     const ex = await job.executor.run(input, index);
@@ -397,11 +523,67 @@ export class Campaign {
     job.epochRedundant += ex.observation.redundant;
     await this.record(job, ex);
     if (ex.outcome !== 'ok') await this.recordFailure(job, ex);
+    return ex;
+  }
+
+  /**
+   * An overlapped execution is counted with its segment, minus what nobody had seen:
+   * that, and a crash or a hang, wait for an exact owner (see reattribute).
+   */
+  private async recordOverlapped(job: JobState, ex: Execution): Promise<void> {
+    const novel = [...ex.observation.features].filter((f) => !isSecondaryFeature(f) && !this.coverage.has(f));
+    for (const f of novel) ex.observation.features.delete(f);
+    const failed = ex.outcome !== 'ok';
+    if (novel.length > 0 || failed) this.needOwner(job, ex, novel, ex.overlap as Segment, failed);
+    ex.outcome = 'ok';
+    await this.record(job, ex);
+  }
+
+  private needOwner(job: JobState, charged: Execution, features: string[], segment: Segment, failed: boolean): void {
+    const candidates = job.executor.candidates?.(segment) ?? [];
+    if (!candidates.includes(charged.input)) candidates.push(charged.input);
+    const r = (job.reattribution ??= { features: new Set(), failure: undefined, queue: [], fallback: charged });
+    for (const f of features) r.features.add(f);
+    // one crash takes every delivery in flight down with it: one owner search for them all
+    if (failed) r.failure ??= { ...charged, observation: charged.observation };
+    for (const input of candidates) if (!r.queue.includes(input)) r.queue.push(input);
+  }
+
+  /** Re-runs the next candidate alone; settles the search once everything has an owner. */
+  private async reattribute(job: JobState): Promise<void> {
+    const r = job.reattribution as Reattribution;
+    for (const f of r.features) if (this.coverage.has(f)) r.features.delete(f);
+    const input = r.features.size > 0 || r.failure ? r.queue.shift() : undefined;
+    if (input) {
+      const index = this.execIndex++;
+      this.logInput(input);
+      const ex = await this.step(job, input, index);
+      if (ex && r.failure && ex.outcome === r.failure.outcome) r.failure = undefined;
+      return;
+    }
+    await this.settleReattribution(job);
+  }
+
+  /** Credits what no candidate reproduced to the execution it was charged to. */
+  private async settleReattribution(job: JobState): Promise<void> {
+    const r = job.reattribution;
+    if (!r) return;
+    job.reattribution = undefined;
+    if (r.features.size > 0) {
+      // seen under load but by no input alone: still real, so still in the profile
+      const fresh = this.coverage.observeLate(r.features, this.execMeta(r.fallback));
+      if (fresh.length > 0) await this.saveFinding(r.fallback, fresh);
+    }
+    // A crash is real whoever caused it; a hang that no input repeats alone was the load's.
+    if (r.failure?.outcome === 'crash') {
+      this.options.warn('the target crashed under overlapped inputs, and no single one of them was seen crashing it alone');
+      await this.recordFailure(job, r.failure);
+    }
   }
 
   private epochIsStale(job: JobState): boolean {
     if (this.options.fullTrace) return false;
-    if (job.epochExecs >= MAX_EPOCH_EXECS && !job.executor.cheapEpochs) return true;
+    if (job.epochExecs >= MAX_EPOCH_EXECS && !job.executor.cheapEpochs && performance.now() - job.epochStartedAt >= MIN_EPOCH_MS) return true;
     let narrower = false;
     for (const name of this.excludableNow) {
       if (!job.excluded.has(name)) {
@@ -419,6 +601,12 @@ export class Campaign {
     const late = job.executor.takeLate();
     const last = job.lastExecution;
     if (late.isEmpty || !last) return;
+    if (last.overlap) {
+      // after an overlapped stream, any of its last inputs may have caused them
+      const novel = [...late.features].filter((f) => !isSecondaryFeature(f) && !this.coverage.has(f));
+      if (novel.length > 0) this.needOwner(job, last, novel, { from: last.overlap.to, to: performance.now() }, false);
+      return;
+    }
     const fresh = this.coverage.observeLate(late.features, this.execMeta(last));
     if (fresh.length > 0) await this.saveFinding(last, fresh);
   }
@@ -474,8 +662,9 @@ export class Campaign {
     // message catalogue (`@stderr:`) can be ten times larger than its syscalls.
     if (fresh.some(holdsOffStability)) {
       this.lastFindAt = performance.now();
-      this.lastFindExecs = this.coverage.executions + this.coverage.faultExecutions;
+      this.lastFindExecs = this.totalExecutions();
     }
+    if (fresh.some((f) => !isSecondaryFeature(f))) this.lastSyscallFindExecs = this.totalExecutions();
     this.lastFind = `${fresh.slice(0, 3).join(' ')}${fresh.length > 3 ? ` +${fresh.length - 3}` : ''}`;
     const id = inputId(ex.input.strategy, ex.input.data);
     const existing = this.entries.get(id);

@@ -1,7 +1,7 @@
 import { Observation, type FeatureOptions } from '../coverage/observation.js';
 import type { Input } from '../corpus/entry.js';
 import { LIFECYCLE } from '../corpus/entry.js';
-import type { AnyStrategy, Fault } from '../strategy.js';
+import type { AnyStrategy, Fault, TargetHandle } from '../strategy.js';
 import { createTargetHandle } from './target-handle.js';
 import { sleep } from '../util/duration.js';
 import type { ExitInfo, TargetInstance } from '../target/instance.js';
@@ -25,6 +25,24 @@ export interface Execution {
   faults?: Fault[];
   /** how often the input restarted the target (fault epochs, port-taken restarts) */
   restarts?: number;
+  /**
+   * Set when the input ran overlapped with others: its observation holds the syscalls
+   * traced between the previous completion and its own (the segment), whoever made them.
+   */
+  overlap?: Segment;
+}
+
+/** A stretch of an overlapped stream, in performance.now() milliseconds. */
+export interface Segment {
+  from: number;
+  to: number;
+}
+
+/** An input that ran overlapped, and when: a candidate for what a segment's events came from. */
+export interface Interval {
+  input: Input;
+  start: number;
+  end?: number;
 }
 
 /**
@@ -53,6 +71,14 @@ export interface JobExecutor {
   kill(graceMs: number): Promise<void>;
   /** the target's last lines of output, for crash records */
   outputTail(): string;
+  /**
+   * Delivers an input of an `overlapping` channel while others may still be in flight
+   * on the same instance (servers only). Quiescence is not awaited: the execution's
+   * observation is its segment (see Execution.overlap).
+   */
+  runOverlapped?(input: Input, index: number): Promise<Execution>;
+  /** the inputs whose delivery (plus the settle time after it) touched the segment, oldest first */
+  candidates?(segment: Segment): Input[];
 }
 
 export interface ExecutorOptions {
@@ -67,10 +93,20 @@ export interface ExecutorOptions {
   isRedundant: (syscall: string) => boolean;
 }
 
+/** Overlapping channels promise never to touch the target; this handle makes a slip loud. */
+const NO_TARGET_HANDLE = new Proxy({} as TargetHandle, {
+  get(_, key) {
+    throw new Error(`an overlapped delivery used the target handle (${String(key)})`);
+  },
+});
+
 /**
  * Delivers inputs to ONE live target instance and attributes to each input the
  * syscalls made from the start of its delivery until the target is quiet again.
- * One instance per job keeps the attribution exact.
+ * One instance per job keeps the attribution exact. Once discovery has slowed down,
+ * inputs of overlapping channels may run several at a time (runOverlapped): the
+ * stream is then cut at each completion, and anything new in a cut is attributed
+ * exactly by re-running its candidates alone.
  */
 export class Executor implements JobExecutor {
   readonly cheapEpochs = false;
@@ -81,6 +117,11 @@ export class Executor implements JobExecutor {
   lastObservation: Observation | undefined;
   /** events that came while no execution was open: late work of the previous one */
   private late: Observation;
+  /** overlapped deliveries in flight, and the recent ones (to find a segment's candidates) */
+  private intervals: Interval[] = [];
+  private inflight = 0;
+  /** where the current segment of the overlapped stream began */
+  private segmentStart = 0;
 
   constructor(
     readonly job: number,
@@ -176,6 +217,87 @@ export class Executor implements JobExecutor {
     if (log.restarts > 0 || log.exitExpected) ex.restarts = log.restarts + (log.exitExpected ? 1 : 0);
     if (timedOut && ex.outcome === 'ok') ex.outcome = 'hang';
     return ex;
+  }
+
+  async runOverlapped(input: Input, index: number): Promise<Execution> {
+    const strategy = this.strategies.get(input.strategy);
+    if (!strategy || strategy.target === 'command' || !strategy.overlapping) throw new Error(`'${input.strategy}' cannot run overlapped`);
+    if (this.inflight === 0) {
+      this.open();
+      this.segmentStart = performance.now();
+    }
+    this.inflight += 1;
+    const t0 = performance.now();
+    const interval: Interval = { input, start: t0 };
+    this.intervals.push(interval);
+    const abort = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      abort.abort();
+    }, this.options.execTimeoutMs);
+    const instance = this.instance;
+    let signature: string;
+    let secondary: readonly string[] = [];
+    try {
+      const result = await strategy.deliver(input.data, {
+        get endpoint() {
+          return instance.endpoint;
+        },
+        get endpoints() {
+          return instance.endpoints;
+        },
+        target: NO_TARGET_HANDLE,
+        timeoutMs: this.options.execTimeoutMs,
+        signal: abort.signal,
+      });
+      signature = result.transportError ? `error:${result.transportError}` : result.signature;
+      secondary = result.features ?? [];
+    } catch (err) {
+      signature = `error:${(err as Error).message}`;
+    } finally {
+      clearTimeout(timer);
+    }
+    interval.end = performance.now();
+    this.inflight -= 1;
+    // The segment since the previous completion is charged to this one; the campaign
+    // re-runs the candidates alone when it holds anything new.
+    const obs = this.current;
+    obs.addSecondary(secondary);
+    const from = this.segmentStart;
+    if (this.inflight === 0) {
+      // The stream ran dry: what its inputs still cause belongs to it, not to whatever
+      // runs next (a restart, an input that must run alone).
+      if (!timedOut) await instance.waitQuiescent(this.options.settleMs, this.options.maxSettleMs);
+      if (this.current === obs) this.close();
+    } else {
+      this.open();
+      this.segmentStart = performance.now();
+    }
+    const now = performance.now();
+    const overlap = { from, to: now };
+    this.forgetOldIntervals(now);
+    const ex = this.finish(input, index, obs, signature, t0);
+    ex.overlap = overlap;
+    if (timedOut && ex.outcome === 'ok') ex.outcome = 'hang';
+    return ex;
+  }
+
+  candidates(segment: Segment): Input[] {
+    const lag = this.lagMs();
+    return this.intervals.filter((i) => i.start <= segment.to && (i.end === undefined || i.end + lag >= segment.from)).map((i) => i.input);
+  }
+
+  /** events trail an answer by up to about the settle time (an access log written after the response) */
+  private lagMs(): number {
+    return Math.max(50, this.options.settleMs * 5);
+  }
+
+  private forgetOldIntervals(now: number): void {
+    if (this.intervals.length <= 64) return;
+    // segments start at the previous completion, so older finished inputs are never candidates
+    const horizon = now - this.lagMs() - 1000;
+    this.intervals = this.intervals.filter((i) => i.end === undefined || i.end >= horizon);
   }
 
   async kill(graceMs: number): Promise<void> {

@@ -1,8 +1,8 @@
 /**
  * Syscalls whose arguments select very different kernel behaviour (a socket family,
- * an ioctl request, a prctl option, namespace flags). With argument features on, the
- * tracer keeps tracing them even once their name is in the seen set, because a new
- * argument class is new coverage.
+ * an ioctl request, a prctl option, namespace flags). With argument features on, each
+ * class is a feature of its own; those that can become `--arg-rules` conditions stay
+ * traced even once their name is in the seen set (see coverage/trace-always.ts).
  */
 export const MULTIPLEXER_SYSCALLS = [
   'socket',

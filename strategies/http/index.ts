@@ -35,6 +35,8 @@ export function createHttpStrategy(opts: HttpStrategyOptions = {}): HttpStrategy
 
   return {
     name: 'http',
+    // every delivery opens its own connections and leaves the target alone
+    overlapping: true,
     arbitrary: () => httpInputArbitrary(dictionary.paths()),
     mutate: (input, rng, other) => mutateInput(input, rng, dictionary.paths(), other),
     async deliver(input, ctx) {
