@@ -205,7 +205,7 @@ export interface BenchReport {
   /** how nginx was run: the fuzz options, its seen set, the syscalls the traced variant excluded, what its load asked for */
   nginx: NginxSetup;
   fuzz_max_execs: number;
-  rounds: { rps: number; fuzz: number; stable: number; cli: number; rss: number };
+  rounds: { rps: number; nginx_rps: number; fuzz: number; stable: number; cli: number; rss: number };
   quick: boolean;
   ratio_method: string;
   machine: Machine;
