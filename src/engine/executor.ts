@@ -1,7 +1,7 @@
 import { Observation, type FeatureOptions } from '../coverage/observation.js';
 import type { Input } from '../corpus/entry.js';
 import { LIFECYCLE } from '../corpus/entry.js';
-import type { AnyStrategy, Fault, TargetHandle } from '../strategy.js';
+import type { AnyStrategy, Fault, Strategy, TargetHandle } from '../strategy.js';
 import { createTargetHandle } from './target-handle.js';
 import { sleep } from '../util/duration.js';
 import type { ExitInfo, TargetInstance } from '../target/instance.js';
@@ -172,38 +172,14 @@ export class Executor implements JobExecutor {
     if (!strategy || strategy.target === 'command') throw new Error(`no server strategy '${input.strategy}'`);
     const obs = this.open();
     const t0 = performance.now();
-    const abort = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      abort.abort();
-    }, this.options.execTimeoutMs);
     const instance = this.instance;
     const { handle, log } = createTargetHandle(
       instance,
       () => this.mode,
       (mode) => (this.mode = mode),
     );
-    let signature: string;
-    try {
-      const result = await strategy.deliver(input.data, {
-        get endpoint() {
-          return instance.endpoint; // a restart moves the target to a new port
-        },
-        get endpoints() {
-          return instance.endpoints;
-        },
-        target: handle,
-        timeoutMs: this.options.execTimeoutMs,
-        signal: abort.signal,
-      });
-      signature = result.transportError ? `error:${result.transportError}` : result.signature;
-      obs.addSecondary(result.features ?? []);
-    } catch (err) {
-      signature = `error:${(err as Error).message}`;
-    } finally {
-      clearTimeout(timer);
-    }
+    const { signature, secondary, timedOut } = await this.deliver(strategy, input, handle);
+    obs.addSecondary(secondary);
     if (!timedOut) await instance.waitQuiescent(this.options.settleMs, this.options.maxSettleMs);
     // A target that exited (a terminating signal, a crash) left its last lines in the
     // pipe: they belong to this input, not to the next start-up.
@@ -230,34 +206,8 @@ export class Executor implements JobExecutor {
     const t0 = performance.now();
     const interval: Interval = { input, start: t0 };
     this.intervals.push(interval);
-    const abort = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      abort.abort();
-    }, this.options.execTimeoutMs);
     const instance = this.instance;
-    let signature: string;
-    let secondary: readonly string[] = [];
-    try {
-      const result = await strategy.deliver(input.data, {
-        get endpoint() {
-          return instance.endpoint;
-        },
-        get endpoints() {
-          return instance.endpoints;
-        },
-        target: NO_TARGET_HANDLE,
-        timeoutMs: this.options.execTimeoutMs,
-        signal: abort.signal,
-      });
-      signature = result.transportError ? `error:${result.transportError}` : result.signature;
-      secondary = result.features ?? [];
-    } catch (err) {
-      signature = `error:${(err as Error).message}`;
-    } finally {
-      clearTimeout(timer);
-    }
+    const { signature, secondary, timedOut } = await this.deliver(strategy, input, NO_TARGET_HANDLE);
     interval.end = performance.now();
     this.inflight -= 1;
     // The segment since the previous completion is charged to this one; the campaign
@@ -281,6 +231,36 @@ export class Executor implements JobExecutor {
     ex.overlap = overlap;
     if (timedOut && ex.outcome === 'ok') ex.outcome = 'hang';
     return ex;
+  }
+
+  /** One delivery under --exec-timeout: how the target answered, and whether it ran out of time. */
+  private async deliver(strategy: Strategy, input: Input, target: TargetHandle): Promise<{ signature: string; secondary: readonly string[]; timedOut: boolean }> {
+    const abort = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      abort.abort();
+    }, this.options.execTimeoutMs);
+    const instance = this.instance;
+    try {
+      const result = await strategy.deliver(input.data, {
+        get endpoint() {
+          return instance.endpoint; // a restart moves the target to a new port
+        },
+        get endpoints() {
+          return instance.endpoints;
+        },
+        target,
+        timeoutMs: this.options.execTimeoutMs,
+        signal: abort.signal,
+      });
+      const signature = result.transportError ? `error:${result.transportError}` : result.signature;
+      return { signature, secondary: result.features ?? [], timedOut };
+    } catch (err) {
+      return { signature: `error:${(err as Error).message}`, secondary: [], timedOut };
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   candidates(segment: Segment): Input[] {
