@@ -5,6 +5,8 @@ import { findBuiltinCorpusDir } from './http/seeds.js';
 import { createFaultsStrategy } from './faults/index.js';
 import { createHttpStrategy } from './http/index.js';
 import { createSignalsStrategy } from './signals/index.js';
+import { createTcpStrategy, createUdpStrategy } from './tcp/index.js';
+import { isUnixEndpoint, type EndpointSpec, type NetEndpointSpec } from '../src/target/spec.js';
 
 /**
  * What the campaign knows and shares with the strategies while it runs: the syscalls
@@ -25,6 +27,14 @@ export interface StrategyOptions {
   knowledge: Knowledge;
   /** command targets: the program, for the grammar and the samples */
   command?: CommandOptions;
+  /** `--dict FILE` (repeatable): AFL dictionaries for the tcp and udp strategies */
+  dictFiles?: string[];
+  /** false with `--no-dict`: the tcp and udp strategies mutate without any dictionary */
+  dictionary?: boolean;
+  /** server targets: the argv (placeholders unrendered), whose program the tcp and udp strategies mine for words */
+  serverCommand?: string[];
+  /** how a strategy reports what it skipped (an unreadable seed, a malformed --dict line, a binary it could not mine) */
+  warn?: (message: string) => void;
 }
 
 /** Every input channel seccomplete knows, by the name `--strategies` uses. */
@@ -32,7 +42,16 @@ const FACTORIES: Record<string, (o: StrategyOptions) => Strategy> = {
   http: (o) => createHttpStrategy({ seedDirs: o.seedDirs }) as unknown as Strategy,
   signals: (o) => createSignalsStrategy({ signals: o.signals, knowledge: o.knowledge }) as unknown as Strategy,
   faults: (o) => createFaultsStrategy({ knowledge: o.knowledge }) as unknown as Strategy,
+  tcp: (o) => createTcpStrategy(sessionOptions(o)) as unknown as Strategy,
+  udp: (o) => createUdpStrategy(sessionOptions(o)) as unknown as Strategy,
 };
+
+function sessionOptions(o: StrategyOptions) {
+  return { seedDirs: o.seedDirs, dictionary: o.dictionary !== false, dictFiles: o.dictFiles ?? [], ...(o.serverCommand ? { command: o.serverCommand } : {}), ...(o.warn ? { warn: o.warn } : {}) };
+}
+
+/** The server channels and the command-line hint that lists them. */
+const SERVER_CHANNELS_HINT = 'a server takes http, tcp, udp, signals, faults';
 
 export const STRATEGY_NAMES = [...Object.keys(FACTORIES), ...COMMAND_CHANNELS];
 
@@ -49,7 +68,7 @@ export function targetKindOfStrategies(names: readonly string[]): TargetKind {
     const server = names.filter((n) => !isCommandChannel(n));
     throw usageError(
       `--strategies mixes command channels (${command.join(', ')}) with server channels (${server.join(', ')})`,
-      'a command (one run per input) takes args, stdin, files, env; a server takes http, signals, faults',
+      `a command (one run per input) takes args, stdin, files, env; ${SERVER_CHANNELS_HINT}`,
     );
   }
   return 'command';
@@ -86,7 +105,27 @@ export async function createStrategies(names: readonly string[], options: Strate
   return createServerStrategies(names, options);
 }
 
-/** The channels into a server (http, signals, faults): nothing to learn from the program first. */
+/**
+ * Do the endpoints suit the channels? udp needs a udp:// endpoint, tcp a TCP or Unix one
+ * (the default HTTP endpoint on {port} is TCP), and http sends to every endpoint, so it
+ * cannot share a campaign with udp:// or unix: ones.
+ */
+export function checkStrategyEndpoints(names: readonly string[], endpoints: readonly EndpointSpec[]): void {
+  const udp = endpoints.filter((e) => e.transport === 'udp');
+  const unix = endpoints.filter(isUnixEndpoint);
+  const tcp = endpoints.filter((e): e is NetEndpointSpec => !isUnixEndpoint(e) && e.transport !== 'udp');
+  if (names.includes('udp') && udp.length === 0) {
+    throw usageError('the udp strategy needs a udp endpoint', 'e.g. --endpoint udp://127.0.0.1:{port}');
+  }
+  if (names.includes('tcp') && endpoints.length > 0 && unix.length === 0 && !tcp.some((e) => !e.tls)) {
+    throw usageError('the tcp strategy needs a tcp:// (or plain http://) or a unix: endpoint', 'e.g. --endpoint tcp://127.0.0.1:{port} or --endpoint unix:{workdir}/app.sock');
+  }
+  if (names.includes('http') && udp.length + unix.length > 0) {
+    throw usageError('the http strategy sends to every --endpoint, and speaks only TCP: udp:// and unix: endpoints need a campaign without it', 'e.g. --strategies tcp,udp');
+  }
+}
+
+/** The channels into a server (http, tcp, udp, signals, faults): nothing to learn from the program first (tcp and udp mine it on their own). */
 export function createServerStrategies(names: readonly string[], options: StrategyOptions & { knowledge: MutableKnowledge }): Strategy[] {
   const strategies = names.map((name) => {
     const factory = FACTORIES[name];

@@ -10,9 +10,9 @@ import type { TraceEvent } from '../trace/events.js';
 import { StraceParser } from '../trace/strace-parser.js';
 import { straceArgs, type TraceMode } from '../trace/strace.js';
 import { sleep } from '../util/duration.js';
-import { canConnect, freePort, holdPort } from './ports.js';
+import { canConnect, canConnectPath, freePort, holdPort, udpBound } from './ports.js';
 import { childPids, isTreeAsleep, processState } from './process-tree.js';
-import { portsNeeded, renderPlaceholders, type Placeholders, type ServerTargetSpec } from './spec.js';
+import { endpointText, isUnixEndpoint, portsNeeded, renderPlaceholders, type Placeholders, type ServerTargetSpec } from './spec.js';
 import { GROUP_LEADER, signalGroup, trackGroup } from '../util/process-groups.js';
 
 export interface InstanceOptions {
@@ -67,6 +67,8 @@ export class TargetInstance {
   private readyLinePattern: RegExp | undefined;
   private sawReadyLine = false;
   private expectingExit = false;
+  /** `--ready endpoints`: those that did not answer at the last look */
+  private silentEndpoints: string[] = [];
 
   constructor(
     readonly spec: ServerTargetSpec,
@@ -77,10 +79,16 @@ export class TargetInstance {
     return { host: '127.0.0.1', port: this.port };
   }
 
-  /** The --endpoint URLs with this epoch's ports; plain HTTP on {port} when none was given. */
+  /** The --endpoint URLs with this epoch's ports and workdir; plain HTTP on {port} when none was given. */
   get endpoints(): Endpoint[] {
     if (this.spec.endpoints.length === 0) return [this.endpoint];
-    return this.spec.endpoints.map((e) => ({ host: e.host, port: Number(renderPlaceholders(e.port, this.placeholders())), tls: e.tls }));
+    return this.spec.endpoints.map((e): Endpoint => {
+      // a unix endpoint has no address; `localhost`/0 keep code that only knows TCP from crashing
+      if (isUnixEndpoint(e)) return { host: 'localhost', port: 0, transport: 'unix', path: path.resolve(renderPlaceholders(e.path, this.placeholders())) };
+      const endpoint: Endpoint = { host: e.host, port: Number(renderPlaceholders(e.port, this.placeholders())), tls: e.tls };
+      if (e.transport === 'udp') endpoint.transport = 'udp';
+      return endpoint;
+    });
   }
 
   private placeholders(): Placeholders {
@@ -104,13 +112,14 @@ export class TargetInstance {
     this.tail = [];
     this.parser = new StraceParser();
     const templates = await this.readTemplates();
-    const texts = [...this.spec.command, ...this.spec.endpoints.map((e) => e.port), ...templates.map((t) => t.text)];
+    const texts = [...this.spec.command, ...this.spec.endpoints.map(endpointText), ...templates.map((t) => t.text)];
     this.ports = await allocatePorts(this.spec.port, portsNeeded(texts));
     this.port = this.ports[0] as number;
     await mkdir(this.options.runDir, { recursive: true });
     this.workdir = await mkdtemp(path.join(this.options.runDir, `job${this.options.slot}-epoch${this.epoch}-`));
     this.generation = 0;
     await this.renderTemplates(templates);
+    await this.checkSocketPaths();
     // Someone else holds the port while the target starts: its bind fails and it must retry.
     const portHeld = options.holdPortMs ? (await holdPort(this.port, options.holdPortMs)).released : Promise.resolve();
 
@@ -315,6 +324,7 @@ export class TargetInstance {
         throw targetError(`target '${argv.join(' ')}' ${how} before it was ready${tail ? `: ${tail}` : ''}`);
       }
       if (ready.kind === 'port' && (await canConnect(this.port))) return;
+      if (ready.kind === 'endpoints' && (await this.endpointsAnswer())) return;
       if (ready.kind === 'log' && this.sawReadyLine) return;
       if (ready.kind === 'delay' && performance.now() >= delayUntil) return;
       if (performance.now() > deadline) {
@@ -322,15 +332,39 @@ export class TargetInstance {
         const what =
           ready.kind === 'port'
             ? `port ${this.port} never opened`
-            : ready.kind === 'log'
+            : ready.kind === 'endpoints'
+              ? `${this.silentEndpoints.join(', ')} never answered`
+              : ready.kind === 'log'
               ? `no output line matched ${ready.pattern}`
               : 'it never became ready';
         throw targetError(
           `target '${argv.join(' ')}' was not ready after ${this.spec.readyTimeoutMs} ms: ${what}`,
-          ready.kind === 'port' ? 'does the command listen on {port}? see --ready and --ready-timeout' : undefined,
+          ready.kind === 'port'
+            ? 'does the command listen on {port}? see --ready and --ready-timeout'
+            : ready.kind === 'endpoints'
+              ? 'does the command listen where --endpoint says? see --ready and --ready-timeout'
+              : undefined,
         );
       }
       await sleep(20);
+    }
+  }
+
+  /** `--ready endpoints`: TCP and unix endpoints accept a connection, a UDP endpoint's port is bound. */
+  private async endpointsAnswer(): Promise<boolean> {
+    this.silentEndpoints = [];
+    for (const e of this.endpoints) if (!(await endpointAnswers(e))) this.silentEndpoints.push(describeEndpoint(e));
+    return this.silentEndpoints.length === 0;
+  }
+
+  /** A Unix socket path is limited to 107 bytes (sun_path): say so before the target fails to bind. */
+  private async checkSocketPaths(): Promise<void> {
+    for (const e of this.endpoints) {
+      if (e.path !== undefined && Buffer.byteLength(e.path) > MAX_SOCKET_PATH) {
+        await rm(this.workdir, { recursive: true, force: true }).catch(() => {});
+        this.state = 'idle';
+        throw targetError(`unix endpoint ${e.path} is ${Buffer.byteLength(e.path)} bytes long; a socket path has at most ${MAX_SOCKET_PATH}`, 'use a shorter path, e.g. unix:{workdir}/s.sock (TMPDIR decides where {workdir} is)');
+      }
     }
   }
 
@@ -383,7 +417,17 @@ export class TargetInstance {
 
 }
 
-/** The files a template stands for: itself, or every file below a directory (sorted). */
+/** sun_path holds 108 bytes, the last one the terminating NUL */
+const MAX_SOCKET_PATH = 107;
+
+function endpointAnswers(e: Endpoint): Promise<boolean> {
+  if (e.transport === 'unix') return canConnectPath(e.path ?? '');
+  if (e.transport === 'udp') return udpBound(e.port);
+  return canConnect(e.port, e.host);
+}
+
+const describeEndpoint = (e: Endpoint): string => (e.transport === 'unix' ? `unix:${e.path}` : `${e.transport ?? 'tcp'}://${e.host}:${e.port}`);
+
 /** {port} fixed or free, and every further port free and distinct from the others. */
 async function allocatePorts(first: ServerTargetSpec['port'], count: number): Promise<number[]> {
   const ports = [first === 'auto' ? await freePort() : first];
@@ -394,6 +438,7 @@ async function allocatePorts(first: ServerTargetSpec['port'], count: number): Pr
   return ports;
 }
 
+/** The files a template stands for: itself, or every file below a directory (sorted). */
 async function templateFiles(source: string, destination: string): Promise<{ source: string; destination: string }[]> {
   const info = await stat(source);
   if (!info.isDirectory()) return [{ source, destination }];

@@ -3,6 +3,7 @@ import { usageError } from '../errors.js';
 /** How to tell that a freshly started target is ready for inputs. */
 export type ReadySpec =
   | { kind: 'port' } // the instance's {port} accepts TCP connections
+  | { kind: 'endpoints' } // every --endpoint answers: TCP and unix accept a connection, a UDP port is bound
   | { kind: 'log'; pattern: RegExp } // a line of the target's stdout/stderr matches
   | { kind: 'delay'; ms: number }; // nothing to watch: wait a fixed time
 
@@ -32,13 +33,30 @@ export interface ServerTargetSpec {
   endpoints: EndpointSpec[];
 }
 
-/** `--endpoint https://127.0.0.1:{port2}`: where the HTTP strategy may talk to an instance. */
-export interface EndpointSpec {
+/** `--endpoint URL`: where the input channels may talk to an instance. */
+export type EndpointSpec = NetEndpointSpec | UnixEndpointSpec;
+
+/**
+ * `http://`, `https://` and `tcp://` (a TCP port: `transport` absent, as it always was),
+ * or `udp://` (datagrams).
+ */
+export interface NetEndpointSpec {
+  transport?: 'udp';
   tls: boolean;
   host: string;
   /** a port placeholder (`{port2}`) or a fixed port number, as written */
   port: string;
 }
+
+/** `unix:PATH`: a Unix stream socket; PATH may hold placeholders (`{workdir}/app.sock`). */
+export interface UnixEndpointSpec {
+  transport: 'unix';
+  path: string;
+}
+
+export const isUnixEndpoint = (e: EndpointSpec): e is UnixEndpointSpec => e.transport === 'unix';
+/** the text of an endpoint that placeholders are rendered in (its port, or its socket path) */
+export const endpointText = (e: EndpointSpec): string => (isUnixEndpoint(e) ? e.path : e.port);
 
 /** A program run once per input, each time in a fresh working directory. */
 export interface CommandTargetSpec {
@@ -103,16 +121,32 @@ export function usesPortPlaceholder(texts: readonly string[]): boolean {
   return texts.some((t) => /\{port\d*\}/.test(t));
 }
 
-/** `--endpoint http://127.0.0.1:{port}`, `--endpoint https://localhost:{port2}`. */
+const ENDPOINT_FORMS = 'http://HOST:PORT, https://HOST:PORT, tcp://HOST:PORT, udp://HOST:PORT or unix:PATH';
+
+/**
+ * `--endpoint http://127.0.0.1:{port}`, `https://localhost:{port2}`, `tcp://127.0.0.1:{port}`
+ * (the same as http:// for the channels: a TCP port), `udp://127.0.0.1:{port}`,
+ * `unix:{workdir}/app.sock`.
+ */
 export function parseEndpointOption(text: string): EndpointSpec {
-  const m = /^(https?):\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\{port\d*\}|\d{1,5})\/?$/.exec(text);
+  if (text.startsWith('unix:')) {
+    const socketPath = text.slice('unix:'.length);
+    if (socketPath === '' || socketPath.startsWith('//')) {
+      throw usageError(`--endpoint '${text}': a unix endpoint is unix:PATH (no //), e.g. unix:{workdir}/app.sock`);
+    }
+    portsNeeded([socketPath]);
+    return { transport: 'unix', path: socketPath };
+  }
+  const m = /^(https?|tcp|udp):\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\{port\d*\}|\d{1,5})\/?$/.exec(text);
   if (!m) {
-    throw usageError(`--endpoint expects http://HOST:PORT or https://HOST:PORT; got '${text}'`, 'e.g. --endpoint http://127.0.0.1:{port} --endpoint https://127.0.0.1:{port2}');
+    throw usageError(`--endpoint expects ${ENDPOINT_FORMS}; got '${text}'`, 'e.g. --endpoint http://127.0.0.1:{port} --endpoint udp://127.0.0.1:{port2} --endpoint unix:{workdir}/app.sock');
   }
   const port = m[3] as string;
   if (!port.startsWith('{') && (Number(port) < 1 || Number(port) > 65535)) throw usageError(`--endpoint ${text}: port ${port} is out of range`);
   portsNeeded([port]);
-  return { tls: m[1] === 'https', host: (m[2] as string).replace(/^\[|\]$/g, ''), port };
+  const host = (m[2] as string).replace(/^\[|\]$/g, '');
+  if (m[1] === 'udp') return { transport: 'udp', tls: false, host, port };
+  return { tls: m[1] === 'https', host, port };
 }
 
 /** `--template SRC=DEST`: DEST must stay inside the workdir. */
@@ -129,12 +163,24 @@ export function parseTemplateOption(text: string): TemplateSpec {
   return { source, destination };
 }
 
-/** `--ready port`, `--ready /regex/`, `--ready 2s`. */
-export function parseReadyOption(text: string | undefined, hasPort: boolean): ReadySpec {
+/**
+ * `--ready port`, `--ready endpoints`, `--ready /regex/`, `--ready 2s`. Without it: `port`
+ * when {port} is used and carries TCP (the default HTTP endpoint, or an --endpoint on
+ * {port}); `endpoints` when the endpoints are elsewhere (UDP only, a Unix socket); a
+ * one-second delay when there is nothing to watch.
+ */
+export function parseReadyOption(text: string | undefined, hasPort: boolean, endpoints: readonly EndpointSpec[] = []): ReadySpec {
   if (text === undefined) {
+    const tcpOnPort = endpoints.length === 0 || endpoints.some((e) => !isUnixEndpoint(e) && e.transport !== 'udp' && /^\{port1?\}$/.test(e.port));
+    if (hasPort && tcpOnPort) return { kind: 'port' };
+    if (endpoints.length > 0) return { kind: 'endpoints' };
     return hasPort ? { kind: 'port' } : { kind: 'delay', ms: 1000 };
   }
   if (text === 'port') return { kind: 'port' };
+  if (text === 'endpoints') {
+    if (endpoints.length === 0) throw usageError('--ready endpoints waits for the --endpoint addresses; none was given');
+    return { kind: 'endpoints' };
+  }
   const slash = /^\/(.*)\/([a-z]*)$/s.exec(text);
   if (slash) {
     try {
@@ -145,5 +191,5 @@ export function parseReadyOption(text: string | undefined, hasPort: boolean): Re
   }
   const delay = /^(\d+)(ms|s)$/.exec(text);
   if (delay) return { kind: 'delay', ms: Number(delay[1]) * (delay[2] === 's' ? 1000 : 1) };
-  throw usageError(`--ready expects 'port', a /regex/ matched against the target's output, or a delay like 2s; got '${text}'`);
+  throw usageError(`--ready expects 'port', 'endpoints', a /regex/ matched against the target's output, or a delay like 2s; got '${text}'`);
 }

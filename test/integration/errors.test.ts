@@ -100,7 +100,10 @@ describe('usage errors exit 2 before anything runs', () => {
     // commander's own errors use the same one-line form
     { name: '--max-execs that is not a number', args: ['--max-execs', 'abc'], message: /--max-execs expects a whole number/ },
     { name: 'an unknown option', args: ['--max-execs', '10', '--bogus'], message: /unknown option '--bogus'/ },
-    { name: '--endpoint that is not a URL', args: ['--max-execs', '10', '--endpoint', '127.0.0.1:{port}'], message: /--endpoint expects http:\/\/HOST:PORT or https:\/\/HOST:PORT; got '127\.0\.0\.1:\{port\}'/ },
+    { name: '--endpoint that is not a URL', args: ['--max-execs', '10', '--endpoint', '127.0.0.1:{port}'], message: /--endpoint expects http:\/\/HOST:PORT, https:\/\/HOST:PORT, tcp:\/\/HOST:PORT, udp:\/\/HOST:PORT or unix:PATH; got '127\.0\.0\.1:\{port\}'/ },
+    { name: 'a udp strategy without a udp endpoint', args: ['--max-execs', '10', '--strategies', 'udp'], message: /the udp strategy needs a udp endpoint/ },
+    { name: '--dict together with --no-dict', args: ['--max-execs', '10', '--strategies', 'tcp', '--dict', 'x.dict', '--no-dict'], message: /--dict and --no-dict contradict each other/ },
+    { name: '--dict that cannot be read', args: ['--max-execs', '10', '--strategies', 'tcp', '--dict', '/nonexistent/x.dict'], message: /--dict \/nonexistent\/x\.dict: cannot read it \(ENOENT\)/ },
     { name: 'a port placeholder beyond {port16}', args: ['--max-execs', '10', '--endpoint', 'https://127.0.0.1:{port20}'], message: /port placeholders go from \{port1\} to \{port16\}/ },
     { name: '--no-sandbox for a server', args: ['--max-execs', '10', '--no-sandbox'], message: /--no-sandbox is for commands/ },
   ];

@@ -45,6 +45,26 @@ describe('placeholders', () => {
       expect(() => parseEndpointOption(bad), bad).toThrow(UserError);
     }
   });
+
+  it('reads tcp://, udp:// and unix: endpoints', () => {
+    // tcp:// is a TCP port as http:// is: the same endpoint for the channels
+    expect(parseEndpointOption('tcp://127.0.0.1:{port}')).toEqual({ tls: false, host: '127.0.0.1', port: '{port}' });
+    expect(parseEndpointOption('udp://[::1]:{port2}')).toEqual({ transport: 'udp', tls: false, host: '::1', port: '{port2}' });
+    expect(parseEndpointOption('unix:{workdir}/mc.sock')).toEqual({ transport: 'unix', path: '{workdir}/mc.sock' });
+    expect(parseEndpointOption('unix:/run/app.sock')).toEqual({ transport: 'unix', path: '/run/app.sock' });
+    const cases: [string, RegExp][] = [
+      ['unix:', /unix:PATH/],
+      ['unix://tmp/x.sock', /unix:PATH \(no \/\/\)/],
+      ['unix:{port99}/x', /port placeholders/],
+      ['udp://h', /expects http:\/\/HOST:PORT, https:\/\/HOST:PORT, tcp:\/\/HOST:PORT, udp:\/\/HOST:PORT or unix:PATH/],
+      ['sctp://h:1', /expects/],
+      ['tcp://h:0', /out of range/],
+    ];
+    for (const [bad, message] of cases) {
+      expect(() => parseEndpointOption(bad), bad).toThrow(UserError);
+      expect(() => parseEndpointOption(bad), bad).toThrow(message);
+    }
+  });
 });
 
 describe('option parsing', () => {
@@ -55,6 +75,18 @@ describe('option parsing', () => {
     expect(log.kind === 'log' && log.pattern.test('Listening on 80')).toBe(true);
     expect(() => parseReadyOption('/(/', true)).toThrow(UserError);
     expect(() => parseReadyOption('soon', true)).toThrow(/--ready/);
+  });
+  it('waits for the endpoints by default when {port} carries no TCP endpoint', () => {
+    const onPort = parseEndpointOption('tcp://127.0.0.1:{port}');
+    const https2 = parseEndpointOption('https://127.0.0.1:{port2}');
+    const udp = parseEndpointOption('udp://127.0.0.1:{port}');
+    const unix = parseEndpointOption('unix:{workdir}/s.sock');
+    expect(parseReadyOption(undefined, true, [onPort, https2])).toEqual({ kind: 'port' });
+    expect(parseReadyOption(undefined, true, [udp])).toEqual({ kind: 'endpoints' });
+    expect(parseReadyOption(undefined, false, [unix])).toEqual({ kind: 'endpoints' });
+    expect(parseReadyOption(undefined, false, [])).toEqual({ kind: 'delay', ms: 1000 });
+    expect(parseReadyOption('endpoints', true, [onPort])).toEqual({ kind: 'endpoints' });
+    expect(() => parseReadyOption('endpoints', true, [])).toThrow(/--ready endpoints .* none was given/);
   });
   it('keeps --template destinations inside the workdir', () => {
     expect(parseTemplateOption('a.conf=conf/nginx.conf')).toEqual({ source: 'a.conf', destination: 'conf/nginx.conf' });
