@@ -91,7 +91,7 @@ export function buildProgram(): Command {
       '--inflight <n>',
       `servers: once ${OVERLAP_AFTER_QUIET_EXECS} executions in a row found no new syscall, keep up to N inputs of http (and other connection channels) in flight per job; whatever new they show is re-run alone to find its owner. 1: every input alone, reproducible with --seed`,
       intArg('--inflight'),
-      16,
+      32,
     )
     .option('--time <duration>', 'stop after this run took this long (e.g. 10m, 2h)', durationArg)
     .option('--max-execs <n>', 'stop when the campaign (resumed runs included) reached this many executions', intArg('--max-execs'))
