@@ -6,6 +6,7 @@ import { idle, inTurn, partial, pipelined, resetMidway, RESET_AFTER_MS, SLOW_SEN
 import { responseFeatures } from './features.js';
 import { isRaw, type DeliveryMode, type HttpInput, type HttpRequest, type StructuredRequest } from './request.js';
 import { ConnectFailure, openConnection } from './transport.js';
+import { withDeadline } from '../deadline.js';
 
 export { GARBAGE_IDLE_MS, SILENCE_IDLE_MS } from './h1-connection.js';
 export type { Exchange } from './h1-modes.js';
@@ -58,29 +59,21 @@ export async function deliverHttp(input: HttpInput, ctx: DeliveryContext): Promi
     return exchangeH2(socket, endpoint, requests as StructuredRequest[], h2Plan(mode, ctx, idleMs), out);
   };
 
-  let cutShort: string | undefined;
   let transportError: ConnectFailure | undefined;
-  let deadline: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  const stopped = new Promise<string>((resolve) => {
-    deadline = setTimeout(() => resolve('timeout'), ctx.timeoutMs);
-    onAbort = () => resolve('aborted');
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
-  });
-  const work = runMode(mode, input.requests, connect, ctx, started).then(
-    (): undefined => undefined,
-    (err: unknown): undefined => {
-      if (!(err instanceof ConnectFailure)) throw err;
-      transportError = err;
+  const cutShort = await withDeadline(
+    ctx,
+    () =>
+      runMode(mode, input.requests, connect, ctx, started).then(
+        () => undefined,
+        (err: unknown) => {
+          if (!(err instanceof ConnectFailure)) throw err;
+          transportError = err;
+        },
+      ),
+    () => {
+      for (const socket of sockets) socket.destroy();
     },
   );
-  try {
-    cutShort = await Promise.race([work, stopped]);
-  } finally {
-    clearTimeout(deadline);
-    ctx.signal.removeEventListener('abort', onAbort!);
-    for (const socket of sockets) socket.destroy();
-  }
 
   const exchanges = transcripts.flatMap((t) => t.exchanges);
   const groups = transcripts.map((t) => t.tokens.join(' '));
