@@ -107,6 +107,7 @@ export function buildProgram(): Command {
       const untilStable =
         opts.untilStable === undefined ? undefined : opts.untilStable === true ? 20_000 : durationOption('--until-stable', opts.untilStable);
       if (opts.jobs < 1) throw new UserError('--jobs must be at least 1', ExitCode.usage);
+      if (opts.inflight < 1) throw new UserError('--inflight must be at least 1 (1: every input alone)', ExitCode.usage);
       if (untilStable === undefined && opts.time === undefined && opts.maxExecs === undefined) {
         throw new UserError('say when to stop: --until-stable, --time or --max-execs', ExitCode.usage);
       }

@@ -93,6 +93,7 @@ describe('usage errors exit 2 before anything runs', () => {
   const cases: { name: string; args: string[]; message: RegExp }[] = [
     { name: 'fuzz without a stop condition', args: [], message: /say when to stop: --until-stable, --time or --max-execs/ },
     { name: '--jobs 0', args: ['--max-execs', '10', '--jobs', '0'], message: /--jobs must be at least 1/ },
+    { name: '--inflight 0', args: ['--max-execs', '10', '--inflight', '0'], message: /--inflight must be at least 1/ },
     { name: 'a --ready regex that does not compile', args: ['--max-execs', '10', '--ready', '/(/'], message: /--ready: invalid regular expression \/\(\/: / },
     { name: '--template without =', args: ['--max-execs', '10', '--template', 'nginx.conf'], message: /--template expects SRC=DEST, got 'nginx\.conf'/ },
     { name: '--port 99999', args: ['--max-execs', '10', '--port', '99999'], message: /--port expects 'auto' or a port number; got '99999'/ },

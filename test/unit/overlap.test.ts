@@ -30,8 +30,12 @@ class ScriptedTarget {
   maxInflight = 0;
   /** which input number makes the rare syscall once the target is warm */
   rareOn: number | undefined = 7;
+  /** the rare syscall only under load (another delivery in flight): no input makes it alone */
+  rareOnlyUnderLoad = false;
   /** which input number crashes the target once it is warm */
   crashOn: number | undefined;
+  /** deliveries done when two first ran at once */
+  firstOverlapAt: number | undefined;
   /** how many inputs were in flight when the first warm 7 (or crashOn) was delivered */
   firstRareInflight: number | undefined;
 
@@ -79,6 +83,8 @@ function scriptedStrategy(target: ScriptedTarget): Strategy<number> {
     mutate: (n, rng) => (n + 1 + rng.int(5)) % 13,
     async deliver(n) {
       target.inflight += 1;
+      const underLoad = target.inflight > 1;
+      if (underLoad) target.firstOverlapAt ??= target.delivered;
       const warm = target.delivered > 100;
       if (warm && (n === target.rareOn || n === target.crashOn)) target.firstRareInflight ??= target.inflight;
       target.maxInflight = Math.max(target.maxInflight, target.inflight);
@@ -86,7 +92,7 @@ function scriptedStrategy(target: ScriptedTarget): Strategy<number> {
       target.inflight -= 1;
       target.delivered += 1;
       target.emit('read');
-      if (warm && n === target.rareOn) setTimeout(() => target.emit('sendfile'), LAG_MS);
+      if (warm && n === target.rareOn && (underLoad || !target.rareOnlyUnderLoad)) setTimeout(() => target.emit('sendfile'), LAG_MS);
       if (warm && n === target.crashOn) {
         target.state = 'exited';
         target.crashed = true;
@@ -108,11 +114,11 @@ describe('overlapped executions', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function campaign(target: ScriptedTarget, maxExecs: number) {
+  async function campaign(target: ScriptedTarget, maxExecs: number, others: Strategy[] = []) {
     const warnings: string[] = [];
     const options: CampaignOptions = {
       target: { kind: 'server', command: ['scripted'], port: 'auto', ready: { kind: 'port' }, readyTimeoutMs: 1000, templates: [], env: {}, endpoints: [] },
-      strategies: [scriptedStrategy(target) as Strategy],
+      strategies: [scriptedStrategy(target) as Strategy, ...others],
       jobs: 1,
       seed: 3,
       outDir: dir,
@@ -154,6 +160,40 @@ describe('overlapped executions', () => {
     expect(result.crashFiles.length).toBeGreaterThan(0);
     const crashes = await loadCrashInputs(path.join(dir, 'corpus'));
     expect(crashes.every((n) => n === 11), JSON.stringify(crashes)).toBe(true);
+  });
+
+  it('keeps a syscall that only the load made, although no input makes it alone', async () => {
+    const target = new ScriptedTarget();
+    target.rareOnlyUnderLoad = true;
+    const { result, entries } = await campaign(target, 600);
+    expect(target.firstRareInflight).toBeGreaterThan(1);
+    // a real call of the target: the profile needs it, credited to the input it was charged to
+    expect(result.coverage.syscalls).toContain('sendfile');
+    expect(entries.some((e) => e.found.includes('sendfile'))).toBe(true);
+  });
+
+  it('runs an input of a channel that cannot overlap alone, after the stream has drained', async () => {
+    const target = new ScriptedTarget();
+    const seen: { inflight: number; delivered: number }[] = [];
+    // like signals: acts on the target, so nothing else may be in flight
+    const alone: Strategy<number> = {
+      name: 'alone',
+      arbitrary: () => fc.constant(0),
+      mutate: (n) => n,
+      async deliver() {
+        seen.push({ inflight: target.inflight, delivered: target.delivered });
+        target.emit('read');
+        return { signature: 'ok' };
+      },
+      validate: (raw) => raw as number,
+      describe: () => 'alone',
+      seeds: () => [0],
+    };
+    await campaign(target, 400, [alone as Strategy]);
+    expect(target.firstOverlapAt).toBeDefined();
+    const duringOverlapPhase = seen.filter((s) => s.delivered > (target.firstOverlapAt as number));
+    expect(duringOverlapPhase.length).toBeGreaterThan(0);
+    expect(seen.every((s) => s.inflight === 0), JSON.stringify(seen)).toBe(true);
   });
 });
 
